@@ -1,0 +1,1 @@
+# kolabd: see the top-level Makefile.am for the shared variables

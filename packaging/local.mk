@@ -1,0 +1,1 @@
+# packaging: see the top-level Makefile.am for the shared variables

@@ -1,0 +1,1 @@
+# schema: see the top-level Makefile.am for the shared variables

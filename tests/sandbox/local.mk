@@ -1,0 +1,1 @@
+# tests/sandbox: see the top-level Makefile.am for the shared variables
