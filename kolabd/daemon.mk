@@ -1,0 +1,1 @@
+# kolabd/: hooks and daemon lifecycle (see the top-level Makefile.am)
