@@ -1,1 +1,13 @@
 # kolabd: see the top-level Makefile.am for the shared variables
+# kolabd/: shared types and the pure-logic core (config, log, filter, mutf7,
+# acl, folders, model)
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/entry.c kolabd/entry.h \
+	kolabd/object.c kolabd/object.h \
+	kolabd/mutf7.c kolabd/mutf7.h
+
+check_PROGRAMS += tests/unit/test-mutf7
+TESTS += tests/unit/test-mutf7
+tests_unit_test_mutf7_SOURCES = tests/unit/test-mutf7.c
+tests_unit_test_mutf7_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_mutf7_LDADD = $(KD_TESTLIBS)
