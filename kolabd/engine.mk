@@ -2,3 +2,11 @@
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/entry.c kolabd/entry.h \
 	kolabd/object.c kolabd/object.h
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/reconcile.c kolabd/reconcile.h
+
+check_PROGRAMS += tests/unit/test-reconcile
+TESTS += tests/unit/test-reconcile
+tests_unit_test_reconcile_SOURCES = tests/unit/test-reconcile.c
+tests_unit_test_reconcile_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_reconcile_LDADD = $(KD_TESTLIBS)
