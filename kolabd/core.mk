@@ -4,10 +4,17 @@
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/entry.c kolabd/entry.h \
 	kolabd/object.c kolabd/object.h \
-	kolabd/mutf7.c kolabd/mutf7.h
+	kolabd/mutf7.c kolabd/mutf7.h \
+	kolabd/filter.c kolabd/filter.h
 
 check_PROGRAMS += tests/unit/test-mutf7
 TESTS += tests/unit/test-mutf7
 tests_unit_test_mutf7_SOURCES = tests/unit/test-mutf7.c
 tests_unit_test_mutf7_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_mutf7_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-filter
+TESTS += tests/unit/test-filter
+tests_unit_test_filter_SOURCES = tests/unit/test-filter.c
+tests_unit_test_filter_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_filter_LDADD = $(KD_TESTLIBS)
