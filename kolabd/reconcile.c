@@ -5,43 +5,6 @@
 
 #include "reconcile.h"
 
-KdApplied *
-kd_applied_new(void)
-{
-    KdApplied *applied = g_new0(KdApplied, 1);
-
-    applied->quota_kib = KD_QUOTA_UNSET;
-    return applied;
-}
-
-void
-kd_applied_free(KdApplied *applied)
-{
-    if (applied == NULL) {
-        return;
-    }
-    g_free(applied->mailbox);
-    g_free(applied->server);
-    g_free(applied->acl);
-    g_free(applied->folder_type);
-    g_free(applied);
-}
-
-KdApplied *
-kd_applied_copy(const KdApplied *applied)
-{
-    KdApplied *copy = kd_applied_new();
-
-    copy->kind = applied->kind;
-    copy->mailbox = g_strdup(applied->mailbox);
-    copy->server = g_strdup(applied->server);
-    copy->quota_kib = applied->quota_kib;
-    copy->acl = g_strdup(applied->acl);
-    copy->folder_type = g_strdup(applied->folder_type);
-    copy->folders_done = applied->folders_done;
-    return copy;
-}
-
 void
 kd_plan_clear(KdPlan *plan)
 {

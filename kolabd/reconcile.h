@@ -20,22 +20,7 @@
 #include <glib.h>
 
 #include "object.h"
-
-/* What kolabd last confirmed in Cyrus for one object. */
-typedef struct {
-    KdObjectKind kind;
-    char *mailbox;      /* admin name, mUTF-7 */
-    char *server;       /* servername of the backend holding it */
-    gint64 quota_kib;   /* as in KdObject */
-    char *acl;          /* canonical ACL as in KdObject */
-    char *folder_type;  /* shared folders */
-    gboolean folders_done; /* default folders created and annotated */
-} KdApplied;
-
-KdApplied *kd_applied_new(void);
-void kd_applied_free(KdApplied *applied);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdApplied, kd_applied_free)
-KdApplied *kd_applied_copy(const KdApplied *applied);
+#include "store.h" /* KdApplied */
 
 typedef enum {
     KD_DELETE_KEEP,    /* never delete mailboxes; forget the object */

@@ -33,7 +33,7 @@ user(const char *mail, gint64 quota, const char *mailhost)
 static KdApplied *
 applied_from(const KdObject *o, const char *server)
 {
-    KdApplied *a = kd_applied_new();
+    KdApplied *a = g_new0(KdApplied, 1);
 
     a->kind = o->kind;
     a->mailbox = g_strdup(o->mailbox);
