@@ -5,7 +5,8 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/entry.c kolabd/entry.h \
 	kolabd/object.c kolabd/object.h \
 	kolabd/mutf7.c kolabd/mutf7.h \
-	kolabd/filter.c kolabd/filter.h
+	kolabd/filter.c kolabd/filter.h \
+	kolabd/acl.c kolabd/acl.h
 
 check_PROGRAMS += tests/unit/test-mutf7
 TESTS += tests/unit/test-mutf7
@@ -18,3 +19,9 @@ TESTS += tests/unit/test-filter
 tests_unit_test_filter_SOURCES = tests/unit/test-filter.c
 tests_unit_test_filter_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_filter_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-acl
+TESTS += tests/unit/test-acl
+tests_unit_test_acl_SOURCES = tests/unit/test-acl.c
+tests_unit_test_acl_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_acl_LDADD = $(KD_TESTLIBS)
