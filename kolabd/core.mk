@@ -6,7 +6,8 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/object.c kolabd/object.h \
 	kolabd/mutf7.c kolabd/mutf7.h \
 	kolabd/filter.c kolabd/filter.h \
-	kolabd/acl.c kolabd/acl.h
+	kolabd/acl.c kolabd/acl.h \
+	kolabd/folders.c kolabd/folders.h
 
 check_PROGRAMS += tests/unit/test-mutf7
 TESTS += tests/unit/test-mutf7
@@ -25,3 +26,9 @@ TESTS += tests/unit/test-acl
 tests_unit_test_acl_SOURCES = tests/unit/test-acl.c
 tests_unit_test_acl_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_acl_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-folders
+TESTS += tests/unit/test-folders
+tests_unit_test_folders_SOURCES = tests/unit/test-folders.c
+tests_unit_test_folders_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_folders_LDADD = $(KD_TESTLIBS)
