@@ -10,3 +10,5 @@ TESTS += tests/unit/test-reconcile
 tests_unit_test_reconcile_SOURCES = tests/unit/test-reconcile.c
 tests_unit_test_reconcile_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_reconcile_LDADD = $(KD_TESTLIBS)
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/provision.c kolabd/provision.h

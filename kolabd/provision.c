@@ -1,0 +1,304 @@
+/* provision: see provision.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "acl.h"
+#include "imap-quote.h"
+#include "provision.h"
+
+#define FOLDER_TYPE_ENTRY_SHARED "/shared/vendor/kolab/folder-type"
+#define FOLDER_TYPE_ENTRY_PRIVATE "/private/vendor/kolab/folder-type"
+
+static gboolean
+create_one(KdImap *imap, const char *mailbox, const char *location,
+           GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (kd_imap_create(imap, mailbox, location, &local)) {
+        return TRUE;
+    }
+    if (g_error_matches(local, KD_IMAP_ERROR, KD_IMAP_ERROR_EXISTS)) {
+        return TRUE;
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+/* "shared/A/B@dom" -> creates "shared@dom", "shared/A@dom" if missing. */
+static gboolean
+create_shared_ancestors(KdImap *imap, const char *mailbox, GError **error)
+{
+    const char *at = strrchr(mailbox, '@');
+    g_autofree char *local = g_strndup(mailbox, at ? (gsize)(at - mailbox)
+                                                   : strlen(mailbox));
+    const char *domain = at ? at : "";
+
+    for (char *p = strchr(local, '/'); p != NULL; p = strchr(p + 1, '/')) {
+        g_autofree char *parent = g_strdup_printf(
+            "%.*s%s", (int)(p - local), local, domain);
+
+        if (!create_one(imap, parent, NULL, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+kd_provision_create(KdImap *imap, const KdObject *object,
+                    const char *partition, GError **error)
+{
+    g_autofree char *location = NULL;
+    const char *servername = kd_imap_get_servername(imap);
+
+    if (object->kind == KD_OBJECT_SHARED &&
+        !create_shared_ancestors(imap, object->mailbox, error)) {
+        return FALSE;
+    }
+    if (partition != NULL && servername != NULL) {
+        location = g_strdup_printf("%s!%s", servername, partition);
+    }
+    return create_one(imap, object->mailbox, location, error);
+}
+
+/* The user's own name for a folder: "INBOX/Sent" with altnamespace off,
+ * "Sent" with it on. */
+static char *
+user_view_name(GHashTable *user_names, const char *folder_mutf7)
+{
+    g_autofree char *inbox_form = g_strdup_printf("INBOX/%s", folder_mutf7);
+
+    if (g_hash_table_contains(user_names, inbox_form)) {
+        return g_steal_pointer(&inbox_form);
+    }
+    if (g_hash_table_contains(user_names, folder_mutf7)) {
+        return g_strdup(folder_mutf7);
+    }
+    return NULL;
+}
+
+static gboolean
+subscribe(KdImap *imap, const char *name, GError **error)
+{
+    g_autoptr(GString) args = g_string_new("SUBSCRIBE ");
+
+    if (!kd_imap_quote_check_mailbox(name, FALSE, error)) {
+        return FALSE;
+    }
+    kd_imap_quote_append(args, name);
+    return kd_imap_command(imap, name, args->str, NULL, error);
+}
+
+/* Private folder types and subscriptions, as the user. */
+static gboolean
+provision_as_user(const KdObject *object, const GPtrArray *folders,
+                  const KdProvisionAuth *auth, GError **error)
+{
+    g_autoptr(KdImap) user = NULL;
+    g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(GHashTable) set = NULL;
+    gboolean needed = FALSE;
+
+    for (guint i = 0; i < folders->len; i++) {
+        const KdFolderSpec *spec = g_ptr_array_index(folders, i);
+
+        needed |= spec->private_type != NULL || spec->subscribe;
+    }
+    if (!needed) {
+        return TRUE;
+    }
+    user = kd_imap_connect(auth->backend_uri, auth->timeout_s, error);
+    if (user == NULL ||
+        !kd_imap_authenticate_plain(user, object->mail, auth->admin_user,
+                                    auth->admin_password, error) ||
+        !kd_imap_list(user, "*", &names, error)) {
+        g_prefix_error(error, "as %s: ", object->mail);
+        return FALSE;
+    }
+    set = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < names->len; i++) {
+        g_hash_table_add(set, g_ptr_array_index(names, i));
+    }
+    for (guint i = 0; i < folders->len; i++) {
+        const KdFolderSpec *spec = g_ptr_array_index(folders, i);
+        g_autofree char *name = user_view_name(set, spec->name_mutf7);
+
+        if (name == NULL) {
+            g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_NONEXISTENT,
+                        "folder %s of %s is not visible to the user",
+                        spec->name, object->mail);
+            return FALSE;
+        }
+        if (spec->private_type != NULL &&
+            !kd_imap_setmetadata(user, name, FOLDER_TYPE_ENTRY_PRIVATE,
+                                 spec->private_type, error)) {
+            return FALSE;
+        }
+        if (spec->subscribe && !subscribe(user, name, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+kd_provision_folders(KdImap *imap, const KdObject *object,
+                     const GPtrArray *folders,
+                     const KdProvisionAuth *auth, GError **error)
+{
+    g_return_val_if_fail(object->kind == KD_OBJECT_USER, FALSE);
+
+    for (guint i = 0; i < folders->len; i++) {
+        const KdFolderSpec *spec = g_ptr_array_index(folders, i);
+        g_autofree char *mailbox =
+            kd_folders_mailbox(object->mailbox, spec->name_mutf7);
+
+        if (!create_one(imap, mailbox, NULL, error)) {
+            return FALSE;
+        }
+        if (spec->shared_type != NULL &&
+            !kd_imap_setmetadata(imap, mailbox, FOLDER_TYPE_ENTRY_SHARED,
+                                 spec->shared_type, error)) {
+            return FALSE;
+        }
+        if (spec->acl != NULL &&
+            !kd_provision_acl(imap, mailbox, spec->acl, NULL, NULL, error)) {
+            return FALSE;
+        }
+        if (spec->quota_kib > 0 &&
+            !kd_imap_setquota(imap, mailbox, spec->quota_kib, error)) {
+            return FALSE;
+        }
+    }
+    return provision_as_user(object, folders, auth, error);
+}
+
+gboolean
+kd_provision_quota(KdImap *imap, const char *mailbox, gint64 quota_kib,
+                   GError **error)
+{
+    return kd_imap_setquota(imap, mailbox,
+                            quota_kib == KD_QUOTA_UNLIMITED ? -1 : quota_kib,
+                            error);
+}
+
+static char *
+getacl_canonical(KdImap *imap, const char *mailbox, GError **error)
+{
+    g_autoptr(GPtrArray) aces = NULL;
+    g_autoptr(KdAcl) acl = kd_acl_new();
+
+    if (!kd_imap_getacl(imap, mailbox, &aces, error)) {
+        return NULL;
+    }
+    for (guint i = 0; i < aces->len; i++) {
+        const KdImapAce *ace = g_ptr_array_index(aces, i);
+
+        if (!kd_acl_add(acl, ace->identifier, ace->rights, error)) {
+            g_prefix_error(error, "GETACL %s: ", mailbox);
+            return NULL;
+        }
+    }
+    return kd_acl_to_string(acl);
+}
+
+gboolean
+kd_provision_acl(KdImap *imap, const char *mailbox, const char *acl,
+                 const char *const *keep, gboolean *changed_out,
+                 GError **error)
+{
+    g_autofree char *actual = NULL;
+    g_autoptr(GPtrArray) set = NULL;
+    g_autoptr(GPtrArray) remove = NULL;
+
+    if (changed_out != NULL) {
+        *changed_out = FALSE;
+    }
+    actual = getacl_canonical(imap, mailbox, error);
+    if (actual == NULL ||
+        !kd_acl_diff(acl, actual, keep, &set, &remove, error)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < set->len; i++) {
+        const KdAclEntry *e = g_ptr_array_index(set, i);
+
+        if (!kd_imap_setacl(imap, mailbox, e->subject, e->rights, error)) {
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i < remove->len; i++) {
+        const char *subject = g_ptr_array_index(remove, i);
+
+        if (!kd_imap_deleteacl(imap, mailbox, subject, error)) {
+            return FALSE;
+        }
+    }
+    if (changed_out != NULL) {
+        *changed_out = set->len > 0 || remove->len > 0;
+    }
+    return TRUE;
+}
+
+gboolean
+kd_provision_folder_type(KdImap *imap, const char *mailbox,
+                         const char *folder_type, GError **error)
+{
+    return kd_imap_setmetadata(imap, mailbox, FOLDER_TYPE_ENTRY_SHARED,
+                               folder_type, error);
+}
+
+static gboolean
+exists(KdImap *imap, const char *mailbox, gboolean *exists_out,
+       GError **error)
+{
+    g_autoptr(GPtrArray) names = NULL;
+
+    if (!kd_imap_list(imap, mailbox, &names, error)) {
+        return FALSE;
+    }
+    *exists_out = names->len > 0;
+    return TRUE;
+}
+
+gboolean
+kd_provision_rename(KdImap *imap, const char *from, const char *to,
+                    GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    gboolean from_exists, to_exists;
+
+    if (kd_imap_rename(imap, from, to, NULL, &local)) {
+        return TRUE;
+    }
+    /* A repeated rename: done when the source is gone and the target
+     * exists. Anything else is the original error. */
+    if (!g_error_matches(local, KD_IMAP_ERROR, KD_IMAP_ERROR_NONEXISTENT) &&
+        !g_error_matches(local, KD_IMAP_ERROR, KD_IMAP_ERROR_EXISTS)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (!exists(imap, from, &from_exists, error) ||
+        !exists(imap, to, &to_exists, error)) {
+        return FALSE;
+    }
+    if (!from_exists && to_exists) {
+        return TRUE;
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+gboolean
+kd_provision_delete(KdImap *imap, const char *mailbox, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (kd_imap_delete(imap, mailbox, &local) ||
+        g_error_matches(local, KD_IMAP_ERROR, KD_IMAP_ERROR_NONEXISTENT)) {
+        return TRUE;
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
