@@ -1,1 +1,14 @@
 # kolabd: see the top-level Makefile.am for the shared variables
+# imap: libetpan sessions, quoting, METADATA parser; mupdate client; murder
+
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/imap.c kolabd/imap.h kolabd/imap-private.h \
+	kolabd/imap-command.c kolabd/imap-error.c \
+	kolabd/imap-metadata.c kolabd/imap-metadata.h \
+	kolabd/imap-quote.c kolabd/imap-quote.h
+
+check_PROGRAMS += tests/unit/test-imap-quote
+TESTS += tests/unit/test-imap-quote
+tests_unit_test_imap_quote_SOURCES = tests/unit/test-imap-quote.c
+tests_unit_test_imap_quote_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_imap_quote_LDADD = $(KD_TESTLIBS)
