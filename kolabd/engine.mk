@@ -12,3 +12,5 @@ tests_unit_test_reconcile_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_reconcile_LDADD = $(KD_TESTLIBS)
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/provision.c kolabd/provision.h
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/directory.c kolabd/directory.h
