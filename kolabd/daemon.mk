@@ -1,1 +1,8 @@
 # kolabd/: hooks and daemon lifecycle (see the top-level Makefile.am)
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/daemon.c kolabd/daemon.h \
+	kolabd/notify.c kolabd/notify.h \
+	kolabd/hooks.c kolabd/hooks.h \
+	kolabd/hooks-exec.c kolabd/hooks-exec.h \
+	kolabd/hooks-json.c kolabd/hooks-json.h \
+	kolabd/hooks-queue.c kolabd/hooks-queue.h
