@@ -12,3 +12,8 @@ TESTS += tests/unit/test-imap-quote
 tests_unit_test_imap_quote_SOURCES = tests/unit/test-imap-quote.c
 tests_unit_test_imap_quote_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_imap_quote_LDADD = $(KD_TESTLIBS)
+
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/mupdate.c kolabd/mupdate-name.c kolabd/mupdate.h
+
+kolabd_libkolabd_la_SOURCES += kolabd/murder.c kolabd/murder.h
