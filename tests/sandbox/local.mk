@@ -25,3 +25,4 @@ tests_integration_test_sandbox_SOURCES = tests/integration/test-sandbox.c
 tests_integration_test_sandbox_CFLAGS = $(KD_TESTCFLAGS)
 tests_integration_test_sandbox_LDADD = \
 	tests/sandbox/libkdsandbox.la $(CMOCKA_LIBS) $(LDAP_LIBS) $(GLIB_LIBS)
+CLEANFILES += tests/sandbox/.cache/*-syslog2file.so tests/sandbox/.cache/*-kd-sandbox-probe
