@@ -2,10 +2,20 @@
 # Area "sync": SQLite store, LDAP connection, RFC 4533 consumer.
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/store.c kolabd/store.h kolabd/store-private.h \
-	kolabd/store-objects.c kolabd/store-work.c
+	kolabd/store-objects.c kolabd/store-work.c \
+	kolabd/ldap-conn.c kolabd/ldap-conn.h \
+	kolabd/ldap-sync.c kolabd/ldap-sync.h \
+	kolabd/ldap-sync-dispatch.c kolabd/ldap-sync-dispatch.h \
+	kolabd/ldap-sync-parse.c kolabd/ldap-sync-parse.h
 
 check_PROGRAMS += tests/unit/test-store
 TESTS += tests/unit/test-store
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_store_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-ldap-sync
+TESTS += tests/unit/test-ldap-sync
+tests_unit_test_ldap_sync_SOURCES = tests/unit/test-ldap-sync.c
+tests_unit_test_ldap_sync_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_ldap_sync_LDADD = $(KD_TESTLIBS)

@@ -1,0 +1,644 @@
+/* ldap-sync-dispatch: see ldap-sync-dispatch.h. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "ldap-sync-dispatch.h"
+
+G_DEFINE_QUARK(kd-sync-error-quark, kd_sync_error)
+
+#define LOG_DOMAIN "kolabd-sync"
+
+struct KdSyncDispatch {
+    KdStore *store;
+    KdSyncTuning tuning;
+    KdSyncClassifyFunc classify;
+    gpointer classify_data;
+    KdSyncNotifyFunc notify;
+    gpointer notify_data;
+
+    /* per search */
+    gboolean persist;
+    gboolean refreshing;
+    gboolean req_had_cookie;
+    gboolean present_semantics;
+    GHashTable *present_set;     /* uuid (16 bytes) set */
+    GHashTable *pending_deletes; /* delete-phase uuids, applied at the end */
+    GBytes *staged_cookie;
+    GBytes *restart_cookie;      /* from a 4096 Sync Done */
+    char *hold_reason;           /* hold every inferred delete */
+
+    /* open batch */
+    guint batch_n;
+    gint64 batch_start;          /* monotonic us */
+    guint batch_dirty;
+
+    guint refresh_count;
+    guint held_count;
+};
+
+static guint
+uuid_hash(gconstpointer key)
+{
+    guint h;
+
+    /* entryUUIDs are random enough in their last bytes. */
+    memcpy(&h, (const guint8 *)key + KD_UUID_LEN - sizeof(h), sizeof(h));
+    return h;
+}
+
+static gboolean
+uuid_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, KD_UUID_LEN) == 0;
+}
+
+static GHashTable *
+uuid_set_new(void)
+{
+    return g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
+}
+
+static void
+uuid_set_add(GHashTable *set, const guint8 *uuid)
+{
+    if (!g_hash_table_contains(set, uuid)) {
+        g_hash_table_add(set, g_memdup2(uuid, KD_UUID_LEN));
+    }
+}
+
+KdSyncDispatch *
+kd_sync_dispatch_new(KdStore *store, const KdSyncTuning *tuning,
+                     KdSyncClassifyFunc classify, gpointer classify_data)
+{
+    KdSyncDispatch *d = g_new0(KdSyncDispatch, 1);
+
+    g_return_val_if_fail(store != NULL && classify != NULL, NULL);
+    d->store = store;
+    d->tuning = *tuning;
+    d->tuning.batch_max = MAX(d->tuning.batch_max, 1);
+    d->tuning.refresh_batch = MAX(d->tuning.refresh_batch, 1);
+    d->classify = classify;
+    d->classify_data = classify_data;
+    d->present_set = uuid_set_new();
+    d->pending_deletes = uuid_set_new();
+    return d;
+}
+
+void
+kd_sync_dispatch_free(KdSyncDispatch *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    kd_store_rollback(d->store);
+    g_hash_table_destroy(d->present_set);
+    g_hash_table_destroy(d->pending_deletes);
+    g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+    g_clear_pointer(&d->restart_cookie, g_bytes_unref);
+    g_free(d->hold_reason);
+    g_free(d);
+}
+
+void
+kd_sync_dispatch_set_notify(KdSyncDispatch *d, KdSyncNotifyFunc func,
+                            gpointer user_data)
+{
+    d->notify = func;
+    d->notify_data = user_data;
+}
+
+gboolean
+kd_sync_dispatch_refreshing(KdSyncDispatch *d)
+{
+    return d->refreshing;
+}
+
+guint
+kd_sync_dispatch_refresh_count(KdSyncDispatch *d)
+{
+    return d->refresh_count;
+}
+
+guint
+kd_sync_dispatch_held_count(KdSyncDispatch *d)
+{
+    return d->held_count;
+}
+
+static void
+stage_cookie(KdSyncDispatch *d, GBytes *cookie)
+{
+    if (cookie == NULL || g_bytes_get_size(cookie) == 0) {
+        return; /* zero-length: keep what we have (scenario 8) */
+    }
+    g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+    d->staged_cookie = g_bytes_ref(cookie);
+}
+
+static void
+reset_search(KdSyncDispatch *d)
+{
+    g_hash_table_remove_all(d->present_set);
+    g_hash_table_remove_all(d->pending_deletes);
+    g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+    d->present_semantics = FALSE;
+    d->refreshing = FALSE;
+}
+
+gboolean
+kd_sync_dispatch_start(KdSyncDispatch *d, const char *params_hash,
+                       gboolean persist, gboolean use_cookie,
+                       GBytes **cookie_out, GError **error)
+{
+    g_autoptr(KdSyncState) state = NULL;
+
+    *cookie_out = NULL;
+    kd_store_rollback(d->store);
+    reset_search(d);
+    state = kd_store_get_sync_state(d->store, error);
+    if (state == NULL) {
+        return FALSE;
+    }
+    if (g_strcmp0(state->params_hash, params_hash) != 0) {
+        /* A cookie does not encode base, scope, filter or attributes. */
+        const char *reason = state->params_hash != NULL
+                                 ? "search parameters changed"
+                                 : state->hold_reason;
+
+        if (state->params_hash != NULL) {
+            g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                  "sync: search parameters changed, dropping the cookie;"
+                  " deletes of the next refresh will be held");
+        }
+        if (!kd_store_drop_cookie(d->store, params_hash, reason, error)) {
+            return FALSE;
+        }
+        g_clear_pointer(&state, kd_sync_state_free);
+        state = kd_store_get_sync_state(d->store, error);
+        if (state == NULL) {
+            return FALSE;
+        }
+        g_clear_pointer(&d->restart_cookie, g_bytes_unref);
+    }
+    g_free(d->hold_reason);
+    d->hold_reason = g_strdup(state->hold_reason);
+    d->persist = persist;
+    d->refreshing = TRUE;
+    if (d->restart_cookie != NULL) {
+        *cookie_out = g_steal_pointer(&d->restart_cookie);
+    } else if (use_cookie && state->cookie != NULL) {
+        *cookie_out = g_bytes_ref(state->cookie);
+    }
+    d->req_had_cookie = *cookie_out != NULL;
+    return TRUE;
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+static gboolean
+ensure_tx(KdSyncDispatch *d, GError **error)
+{
+    if (kd_store_in_transaction(d->store)) {
+        return TRUE;
+    }
+    if (!kd_store_begin(d->store, error)) {
+        return FALSE;
+    }
+    d->batch_n = 0;
+    d->batch_dirty = 0;
+    d->batch_start = g_get_monotonic_time();
+    return TRUE;
+}
+
+static gboolean
+commit(KdSyncDispatch *d, GError **error)
+{
+    guint dirty = d->batch_dirty;
+
+    if (!kd_store_in_transaction(d->store)) {
+        return TRUE;
+    }
+    if (!d->refreshing && d->staged_cookie != NULL) {
+        if (!kd_store_set_cookie(d->store, d->staged_cookie, error)) {
+            kd_store_rollback(d->store);
+            return FALSE;
+        }
+    }
+    if (!kd_store_commit(d->store, error)) {
+        return FALSE;
+    }
+    if (!d->refreshing) {
+        g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+    }
+    d->batch_n = 0;
+    d->batch_dirty = 0;
+    if (dirty > 0 && d->notify != NULL) {
+        d->notify(dirty, d->notify_data);
+    }
+    return TRUE;
+}
+
+gint64
+kd_sync_dispatch_flush_due(KdSyncDispatch *d)
+{
+    gint64 left;
+
+    if (!kd_store_in_transaction(d->store) || d->refreshing) {
+        return -1;
+    }
+    left = d->batch_start + (gint64)d->tuning.batch_ms * 1000 -
+           g_get_monotonic_time();
+    return MAX(left, 0);
+}
+
+gboolean
+kd_sync_dispatch_flush(KdSyncDispatch *d, GError **error)
+{
+    return commit(d, error);
+}
+
+void
+kd_sync_dispatch_abort(KdSyncDispatch *d)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (d->refreshing) {
+        kd_store_rollback(d->store);
+    } else if (!commit(d, &error)) {
+        g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "sync: %s", error->message);
+    }
+    reset_search(d);
+}
+
+/* ---- applying changes ------------------------------------------------ */
+
+static gboolean
+apply_absent(KdSyncDispatch *d, const guint8 *uuid, const char *hold,
+             GError **error)
+{
+    gboolean changed = FALSE;
+
+    if (!kd_store_mark_absent(d->store, uuid, hold, &changed, error)) {
+        return FALSE;
+    }
+    if (changed) {
+        d->batch_dirty++;
+        if (hold != NULL) {
+            d->held_count++;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+apply_entry(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
+{
+    g_autoptr(KdObject) object = NULL;
+    gboolean changed = FALSE;
+
+    if (ev->state == KD_SYNC_STATE_DELETE) {
+        /* The DN is empty or the new, out-of-scope one: ignore it. */
+        g_hash_table_remove(d->present_set, ev->uuid);
+        g_hash_table_remove(d->pending_deletes, ev->uuid);
+        return apply_absent(d, ev->uuid, NULL, error);
+    }
+    if (d->refreshing) {
+        uuid_set_add(d->present_set, ev->uuid);
+        g_hash_table_remove(d->pending_deletes, ev->uuid);
+    }
+    if (ev->state == KD_SYNC_STATE_PRESENT) {
+        return TRUE;
+    }
+    object = d->classify(ev->uuid, ev->entry, d->classify_data);
+    if (object == NULL || object->kind == KD_OBJECT_NONE) {
+        return apply_absent(d, ev->uuid, NULL, error);
+    }
+    memcpy(object->uuid, ev->uuid, KD_UUID_LEN);
+    if (!kd_store_put_object(d->store, object, &changed, error)) {
+        return FALSE;
+    }
+    if (changed) {
+        d->batch_dirty++;
+    }
+    return TRUE;
+}
+
+/* The guard's verdict for @n deletes: NULL to apply, or a hold reason
+ * (newly allocated). */
+static char *
+guard_verdict(KdSyncDispatch *d, guint n, gint64 n_present,
+              gboolean empty_present_set)
+{
+    if (n == 0) {
+        return NULL;
+    }
+    if (d->hold_reason != NULL) {
+        return g_strdup_printf("held after %s", d->hold_reason);
+    }
+    if (empty_present_set && n_present > 0) {
+        return g_strdup("refresh listed no entries while the store has"
+                        " some");
+    }
+    if (d->tuning.delete_max_count > 0 && n > d->tuning.delete_max_count) {
+        return g_strdup_printf("%u inferred deletes exceed the limit of %u",
+                               n, d->tuning.delete_max_count);
+    }
+    if (d->tuning.delete_max_percent > 0 &&
+        (gint64)n * 100 > (gint64)d->tuning.delete_max_percent * n_present) {
+        return g_strdup_printf("%u inferred deletes exceed %u%% of %"
+                               G_GINT64_FORMAT " objects",
+                               n, d->tuning.delete_max_percent, n_present);
+    }
+    return NULL;
+}
+
+typedef struct {
+    KdSyncDispatch *d;
+    GPtrArray *deletes;
+} SweepCtx;
+
+static gboolean
+sweep_one(const guint8 uuid[KD_UUID_LEN], gpointer data)
+{
+    SweepCtx *ctx = data;
+
+    if (!g_hash_table_contains(ctx->d->present_set, uuid) &&
+        !g_hash_table_contains(ctx->d->pending_deletes, uuid)) {
+        g_ptr_array_add(ctx->deletes, g_memdup2(uuid, KD_UUID_LEN));
+    }
+    return TRUE;
+}
+
+/* Marks @deletes absent through the guard. */
+static gboolean
+guarded_deletes(KdSyncDispatch *d, GPtrArray *deletes,
+                gboolean empty_present_set, GError **error)
+{
+    g_autofree char *hold = NULL;
+    gint64 n_present = kd_store_count_objects(d->store, 1, error);
+
+    if (n_present < 0) {
+        return FALSE;
+    }
+    hold = guard_verdict(d, deletes->len, n_present, empty_present_set);
+    if (hold != NULL) {
+        g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+              "sync: holding %u inferred deletes: %s", deletes->len, hold);
+    }
+    for (guint i = 0; i < deletes->len; i++) {
+        if (!apply_absent(d, deletes->pdata[i], hold, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+end_refresh(KdSyncDispatch *d, GError **error)
+{
+    g_autoptr(GPtrArray) deletes = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer key;
+    SweepCtx ctx = {d, deletes};
+    gboolean empty;
+
+    if (!ensure_tx(d, error)) {
+        return FALSE;
+    }
+    g_hash_table_iter_init(&it, d->pending_deletes);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        g_ptr_array_add(deletes, g_memdup2(key, KD_UUID_LEN));
+    }
+    if (d->present_semantics &&
+        !kd_store_foreach_present(d->store, sweep_one, &ctx, error)) {
+        kd_store_rollback(d->store);
+        return FALSE;
+    }
+    empty = d->present_semantics && g_hash_table_size(d->present_set) == 0;
+    if (!guarded_deletes(d, deletes, empty, error) ||
+        !kd_store_set_cookie(d->store, d->staged_cookie, error) ||
+        !kd_store_refresh_ended(d->store, error)) {
+        kd_store_rollback(d->store);
+        return FALSE;
+    }
+    d->refreshing = FALSE;
+    g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+    if (!commit(d, error)) {
+        return FALSE;
+    }
+    g_hash_table_remove_all(d->present_set);
+    g_hash_table_remove_all(d->pending_deletes);
+    g_clear_pointer(&d->hold_reason, g_free);
+    d->present_semantics = FALSE;
+    d->refresh_count++;
+    return TRUE;
+}
+
+static gboolean
+apply_id_set(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
+{
+    guint n = kd_sync_event_n_uuids(ev);
+    g_autoptr(GPtrArray) deletes = NULL;
+
+    for (guint i = 0; i < n && d->refreshing; i++) {
+        const guint8 *uuid = ev->uuids->data + i * KD_UUID_LEN;
+
+        if (ev->refresh_deletes) {
+            uuid_set_add(d->pending_deletes, uuid);
+            g_hash_table_remove(d->present_set, uuid);
+        } else {
+            uuid_set_add(d->present_set, uuid);
+        }
+    }
+    if (d->refreshing || !ev->refresh_deletes) {
+        return TRUE; /* a present list outside a refresh means nothing */
+    }
+    deletes = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < n; i++) {
+        g_ptr_array_add(deletes,
+                        g_memdup2(ev->uuids->data + i * KD_UUID_LEN,
+                                  KD_UUID_LEN));
+    }
+    return guarded_deletes(d, deletes, FALSE, error);
+}
+
+/* ---- results --------------------------------------------------------- */
+
+static KdSyncNext
+fail(KdSyncDispatch *d, KdSyncNext next, GError **error, int code,
+     const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+static KdSyncNext
+fail(KdSyncDispatch *d, KdSyncNext next, GError **error, int code,
+     const char *fmt, ...)
+{
+    va_list ap;
+
+    kd_sync_dispatch_abort(d);
+    va_start(ap, fmt);
+    if (error != NULL) {
+        *error = g_error_new_valist(KD_SYNC_ERROR, code, fmt, ap);
+    }
+    va_end(ap);
+    return next;
+}
+
+static KdSyncNext
+drop_cookie_and(KdSyncDispatch *d, KdSyncNext next, const char *reason,
+                GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    kd_store_rollback(d->store);
+    reset_search(d);
+    if (!kd_store_drop_cookie(d->store, NULL, reason, &local)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return KD_SYNC_NEXT_RECONNECT;
+    }
+    return next;
+}
+
+static KdSyncNext
+apply_done(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
+{
+    const char *text = ev->text != NULL ? ev->text : "";
+
+    switch (ev->rc) {
+    case LDAP_SUCCESS:
+        if (!d->refreshing) {
+            return fail(d, KD_SYNC_NEXT_RECONNECT, error,
+                        KD_SYNC_ERROR_SEARCH_ENDED,
+                        "the server ended the persistent search %s", text);
+        }
+        if (!ev->has_done_control) {
+            return fail(d, KD_SYNC_NEXT_RECONNECT, error,
+                        KD_SYNC_ERROR_PROTOCOL,
+                        "refresh ended without a Sync Done control");
+        }
+        stage_cookie(d, ev->cookie);
+        if (!ev->refresh_deletes || !d->req_had_cookie) {
+            d->present_semantics = TRUE;
+        }
+        if (!end_refresh(d, error)) {
+            reset_search(d);
+            return KD_SYNC_NEXT_RECONNECT;
+        }
+        if (d->persist) {
+            g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_SEARCH_ENDED,
+                        "the server ended the persistent search");
+            return KD_SYNC_NEXT_RECONNECT;
+        }
+        return KD_SYNC_NEXT_REFRESH_DONE;
+    case LDAP_SYNC_REFRESH_REQUIRED:
+        kd_sync_dispatch_abort(d);
+        g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_REFRESH_REQUIRED,
+                    "sync refresh required (4096) %s", text);
+        if (ev->cookie != NULL && g_bytes_get_size(ev->cookie) > 0) {
+            d->restart_cookie = g_bytes_ref(ev->cookie);
+            return KD_SYNC_NEXT_RESTART;
+        }
+        g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+              "sync: refresh required (%s): dropping the cookie, full"
+              " refresh with deletes held", text);
+        return drop_cookie_and(d, KD_SYNC_NEXT_RESTART,
+                               "a sync refresh required (4096)", error);
+    case LDAP_UNWILLING_TO_PERFORM: /* 53 */
+        g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+              "sync: provider refused our cookie (53: %s); was it restored"
+              " from a backup? Full refresh with every delete held", text);
+        kd_sync_dispatch_abort(d);
+        g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_PROVIDER_RESET,
+                    "provider state is older than our cookie (53) %s",
+                    text);
+        return drop_cookie_and(d, KD_SYNC_NEXT_RECONNECT,
+                               "a provider reset (53)", error);
+    case LDAP_SIZELIMIT_EXCEEDED:
+    case LDAP_TIMELIMIT_EXCEEDED:
+    case LDAP_ADMINLIMIT_EXCEEDED:
+        return fail(d, KD_SYNC_NEXT_LONG_BACKOFF, error,
+                    KD_SYNC_ERROR_TRUNCATED,
+                    "refresh truncated: %s (%d) %s; does the sync identity"
+                    " have \"limits ... size=unlimited time=unlimited\"?",
+                    ldap_err2string(ev->rc), ev->rc, text);
+    default:
+        return fail(d, KD_SYNC_NEXT_RECONNECT, error, KD_SYNC_ERROR_RESULT,
+                    "sync search failed: %s (%d) %s",
+                    ldap_err2string(ev->rc), ev->rc, text);
+    }
+}
+
+KdSyncNext
+kd_sync_dispatch_event(KdSyncDispatch *d, const KdSyncEvent *ev,
+                       GError **error)
+{
+    gboolean ok = TRUE;
+    gboolean end = FALSE;
+
+    if (ev->type == KD_SYNC_EV_DONE) {
+        return apply_done(d, ev, error);
+    }
+    if (ev->type == KD_SYNC_EV_REFERENCE) {
+        g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+              "sync: ignoring a search reference");
+        return KD_SYNC_NEXT_CONTINUE;
+    }
+    if (!ensure_tx(d, error)) {
+        return fail(d, KD_SYNC_NEXT_RECONNECT, NULL, 0, "store");
+    }
+    switch (ev->type) {
+    case KD_SYNC_EV_ENTRY:
+        ok = apply_entry(d, ev, error);
+        stage_cookie(d, ev->cookie);
+        break;
+    case KD_SYNC_EV_NEWCOOKIE:
+        stage_cookie(d, ev->cookie);
+        break;
+    case KD_SYNC_EV_ID_SET:
+        ok = apply_id_set(d, ev, error);
+        if (!d->refreshing) {
+            /* during a refresh it is csn=<old>,delcsn=...: not ours */
+            stage_cookie(d, ev->cookie);
+        }
+        break;
+    case KD_SYNC_EV_REFRESH_PRESENT:
+        d->present_semantics = TRUE;
+        stage_cookie(d, ev->cookie);
+        end = ev->refresh_done;
+        break;
+    case KD_SYNC_EV_REFRESH_DELETE:
+        if (!d->req_had_cookie) {
+            d->present_semantics = TRUE; /* a cookie-less refresh is
+                                          * authoritative (1b) */
+        }
+        stage_cookie(d, ev->cookie);
+        end = ev->refresh_done;
+        break;
+    default:
+        break;
+    }
+    if (ok && end) {
+        if (!d->refreshing) {
+            return fail(d, KD_SYNC_NEXT_RECONNECT, error,
+                        KD_SYNC_ERROR_PROTOCOL,
+                        "refresh end outside a refresh");
+        }
+        ok = end_refresh(d, error);
+        return ok ? KD_SYNC_NEXT_CONTINUE
+                  : fail(d, KD_SYNC_NEXT_RECONNECT, NULL, 0, "store");
+    }
+    if (!ok) {
+        kd_store_rollback(d->store);
+        return fail(d, KD_SYNC_NEXT_RECONNECT, NULL, 0, "store");
+    }
+    d->batch_n++;
+    if (d->refreshing ? d->batch_n >= d->tuning.refresh_batch
+                      : (d->batch_n >= d->tuning.batch_max ||
+                         kd_sync_dispatch_flush_due(d) == 0)) {
+        if (!commit(d, error)) {
+            return fail(d, KD_SYNC_NEXT_RECONNECT, NULL, 0, "store");
+        }
+    }
+    return KD_SYNC_NEXT_CONTINUE;
+}
