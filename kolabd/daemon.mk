@@ -6,3 +6,9 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/hooks-exec.c kolabd/hooks-exec.h \
 	kolabd/hooks-json.c kolabd/hooks-json.h \
 	kolabd/hooks-queue.c kolabd/hooks-queue.h
+
+check_PROGRAMS += tests/unit/test-hooks
+TESTS += tests/unit/test-hooks
+tests_unit_test_hooks_SOURCES = tests/unit/test-hooks.c
+tests_unit_test_hooks_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_hooks_LDADD = $(KD_TESTLIBS)
