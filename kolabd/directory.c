@@ -1,5 +1,4 @@
 /* directory: see directory.h. */
-#include "config.h"
 
 #include <string.h>
 

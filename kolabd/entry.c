@@ -1,5 +1,4 @@
 /* entry: see entry.h. */
-#include "config.h"
 
 #include <string.h>
 

@@ -1,5 +1,4 @@
 /* main: entry point of the kolabd binary; see cli.h. */
-#include "config.h"
 
 #include <stdio.h>
 

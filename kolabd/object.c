@@ -1,5 +1,4 @@
 /* object: see object.h. */
-#include "config.h"
 
 #include <string.h>
 

@@ -1,5 +1,4 @@
 /* provision: see provision.h. */
-#include "config.h"
 
 #include <string.h>
 

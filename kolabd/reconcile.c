@@ -1,5 +1,4 @@
 /* reconcile: see reconcile.h. */
-#include "config.h"
 
 #include <string.h>
 
@@ -80,7 +79,7 @@ plan_gone(const KdObject *desired, gint64 absent_since,
             return;
         }
         break;
-    case KD_DELETE_NOW:
+    case KD_DELETE_DELETE:
         break;
     }
     plan->steps = KD_STEP_DELETE | KD_STEP_FORGET;

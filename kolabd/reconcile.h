@@ -20,13 +20,9 @@
 #include <glib.h>
 
 #include "object.h"
-#include "store.h" /* KdApplied */
+#include "config.h" /* KdDeleteMode */
+#include "store.h"  /* KdApplied */
 
-typedef enum {
-    KD_DELETE_KEEP,    /* never delete mailboxes; forget the object */
-    KD_DELETE_DELAYED, /* delete after a grace period */
-    KD_DELETE_NOW,     /* delete as soon as the object is gone */
-} KdDeleteMode;
 
 typedef struct {
     KdDeleteMode delete_mode;

@@ -1,5 +1,4 @@
 /* Unit tests for the reconcile planner (kolabd/reconcile.c). */
-#include "config.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +9,11 @@
 
 #include "reconcile.h"
 
-static const KdReconcilePolicy policy_delete = {KD_DELETE_NOW, 0, TRUE};
+static const KdReconcilePolicy policy_delete = {KD_DELETE_DELETE, 0, TRUE};
 static const KdReconcilePolicy policy_keep = {KD_DELETE_KEEP, 0, TRUE};
 static const KdReconcilePolicy policy_delayed = {KD_DELETE_DELAYED, 3600,
                                                  TRUE};
-static const KdReconcilePolicy policy_361 = {KD_DELETE_NOW, 0, FALSE};
+static const KdReconcilePolicy policy_361 = {KD_DELETE_DELETE, 0, FALSE};
 
 static KdObject *
 user(const char *mail, gint64 quota, const char *mailhost)
