@@ -7,7 +7,9 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/mutf7.c kolabd/mutf7.h \
 	kolabd/filter.c kolabd/filter.h \
 	kolabd/acl.c kolabd/acl.h \
-	kolabd/folders.c kolabd/folders.h
+	kolabd/folders.c kolabd/folders.h \
+	kolabd/config.c kolabd/config.h \
+	kolabd/config-value.c kolabd/config-private.h
 
 check_PROGRAMS += tests/unit/test-mutf7
 TESTS += tests/unit/test-mutf7
@@ -32,3 +34,9 @@ TESTS += tests/unit/test-folders
 tests_unit_test_folders_SOURCES = tests/unit/test-folders.c
 tests_unit_test_folders_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_folders_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-config
+TESTS += tests/unit/test-config
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_config_LDADD = $(KD_TESTLIBS)
