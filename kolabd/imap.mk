@@ -17,3 +17,10 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/mupdate.c kolabd/mupdate-name.c kolabd/mupdate.h
 
 kolabd_libkolabd_la_SOURCES += kolabd/murder.c kolabd/murder.h
+
+check_PROGRAMS += tests/integration/test-imap
+TESTS += tests/integration/test-imap
+tests_integration_test_imap_SOURCES = tests/integration/test-imap.c
+tests_integration_test_imap_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_test_imap_LDADD = \
+	tests/sandbox/libkdsandbox.la $(KD_TESTLIBS) $(GLIB_LIBS)
