@@ -12,3 +12,9 @@ TESTS += tests/unit/test-hooks
 tests_unit_test_hooks_SOURCES = tests/unit/test-hooks.c
 tests_unit_test_hooks_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_hooks_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-daemon
+TESTS += tests/unit/test-daemon
+tests_unit_test_daemon_SOURCES = tests/unit/test-daemon.c
+tests_unit_test_daemon_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_daemon_LDADD = $(KD_TESTLIBS)
