@@ -7,7 +7,8 @@ EXTRA_DIST += \
 	tests/sandbox/kd-sandbox \
 	tests/sandbox/syslog2file.c \
 	tests/sandbox/kd-sandbox-probe.c \
-	tests/sandbox/test-schema.sh
+	tests/sandbox/test-schema.sh \
+	tests/sandbox/README.md
 
 TESTS += tests/sandbox/test-schema.sh
 
