@@ -9,7 +9,8 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/acl.c kolabd/acl.h \
 	kolabd/folders.c kolabd/folders.h \
 	kolabd/config.c kolabd/config.h \
-	kolabd/config-value.c kolabd/config-private.h
+	kolabd/config-value.c kolabd/config-private.h \
+	kolabd/log.c kolabd/log.h
 
 check_PROGRAMS += tests/unit/test-mutf7
 TESTS += tests/unit/test-mutf7
@@ -40,3 +41,9 @@ TESTS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_config_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-log
+TESTS += tests/unit/test-log
+tests_unit_test_log_SOURCES = tests/unit/test-log.c
+tests_unit_test_log_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_log_LDADD = $(KD_TESTLIBS)
