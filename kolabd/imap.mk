@@ -24,3 +24,10 @@ tests_integration_test_imap_SOURCES = tests/integration/test-imap.c
 tests_integration_test_imap_CFLAGS = $(KD_TESTCFLAGS)
 tests_integration_test_imap_LDADD = \
 	tests/sandbox/libkdsandbox.la $(KD_TESTLIBS) $(GLIB_LIBS)
+
+check_PROGRAMS += tests/integration/test-murder
+TESTS += tests/integration/test-murder
+tests_integration_test_murder_SOURCES = tests/integration/test-murder.c
+tests_integration_test_murder_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_test_murder_LDADD = \
+	tests/sandbox/libkdsandbox.la $(KD_TESTLIBS) $(GLIB_LIBS)
