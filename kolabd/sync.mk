@@ -19,3 +19,24 @@ TESTS += tests/unit/test-ldap-sync
 tests_unit_test_ldap_sync_SOURCES = tests/unit/test-ldap-sync.c
 tests_unit_test_ldap_sync_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_ldap_sync_LDADD = $(KD_TESTLIBS)
+
+# Integration tests against a real slapd (tests/sandbox).
+KD_SYNCREPL_TEST_SOURCES = \
+	tests/integration/syncrepl-common.c tests/integration/syncrepl-common.h \
+	tests/integration/syncrepl-test.c tests/integration/syncrepl-test.h
+KD_SYNCREPL_TEST_LIBS = tests/sandbox/libkdsandbox.la $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/integration/test-syncrepl
+TESTS += tests/integration/test-syncrepl
+tests_integration_test_syncrepl_SOURCES = \
+	tests/integration/test-syncrepl.c $(KD_SYNCREPL_TEST_SOURCES)
+tests_integration_test_syncrepl_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_test_syncrepl_LDADD = $(KD_SYNCREPL_TEST_LIBS)
+
+# A consumer in its own process, for the kill tests.
+check_PROGRAMS += tests/integration/kd-sync-tool
+tests_integration_kd_sync_tool_SOURCES = \
+	tests/integration/kd-sync-tool.c \
+	tests/integration/syncrepl-common.c tests/integration/syncrepl-common.h
+tests_integration_kd_sync_tool_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_kd_sync_tool_LDADD = $(KD_TESTLIBS)
