@@ -10,7 +10,8 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/folders.c kolabd/folders.h \
 	kolabd/config.c kolabd/config.h \
 	kolabd/config-value.c kolabd/config-private.h \
-	kolabd/log.c kolabd/log.h
+	kolabd/log.c kolabd/log.h \
+	kolabd/model.c kolabd/model.h
 
 check_PROGRAMS += tests/unit/test-mutf7
 TESTS += tests/unit/test-mutf7
@@ -47,3 +48,9 @@ TESTS += tests/unit/test-log
 tests_unit_test_log_SOURCES = tests/unit/test-log.c
 tests_unit_test_log_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_log_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-model
+TESTS += tests/unit/test-model
+tests_unit_test_model_SOURCES = tests/unit/test-model.c
+tests_unit_test_model_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_model_LDADD = $(KD_TESTLIBS)
