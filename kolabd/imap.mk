@@ -2,7 +2,7 @@
 # imap: libetpan sessions, quoting, METADATA parser; mupdate client; murder
 
 kolabd_libkolabd_la_SOURCES += \
-	kolabd/imap.c kolabd/imap.h kolabd/imap-private.h \
+	kolabd/imap.c kolabd/imap.h kolabd/imap-private.h kolabd/imap-auth.c \
 	kolabd/imap-command.c kolabd/imap-error.c \
 	kolabd/imap-metadata.c kolabd/imap-metadata.h \
 	kolabd/imap-quote.c kolabd/imap-quote.h
@@ -12,6 +12,12 @@ TESTS += tests/unit/test-imap-quote
 tests_unit_test_imap_quote_SOURCES = tests/unit/test-imap-quote.c
 tests_unit_test_imap_quote_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_imap_quote_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-imap-session
+TESTS += tests/unit/test-imap-session
+tests_unit_test_imap_session_SOURCES = tests/unit/test-imap-session.c
+tests_unit_test_imap_session_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_imap_session_LDADD = $(KD_TESTLIBS) $(GLIB_LIBS)
 
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/mupdate.c kolabd/mupdate-name.c kolabd/mupdate.h

@@ -500,6 +500,7 @@ test_imap_bug1_shared_annotation_kills_session(void **state)
     assert_int_equal(error->code, KD_IMAP_ERROR_CLOSED);
     assert_true(kd_imap_error_is_transient(error));
     assert_non_null(strstr(error->message, memo));
+    assert_non_null(strstr(error->message, "* BYE Fatal error"));
     g_clear_error(&error);
     assert_false(kd_imap_is_alive(be));
     assert_fails_with(kd_imap_noop(be, &error), &error, KD_IMAP_ERROR_CLOSED);
