@@ -15,14 +15,14 @@
 #include <unistd.h>
 #include <dirent.h>
 
-G_DEFINE_QUARK(kd-daemon-error-quark, kd_daemon_error)
+G_DEFINE_QUARK(kd - daemon - error - quark, kd_daemon_error)
 
 #define KD_MAX_GROUPS 1024
 
 /* Resolves @user and @group (NULL: the user's primary group). */
 static gboolean
-lookup_ids(const char *user, const char *group, uid_t *uid_out,
-           gid_t *gid_out, GError **error)
+lookup_ids(const char *user, const char *group, uid_t *uid_out, gid_t *gid_out,
+           GError **error)
 {
     struct passwd pw, *pwp = NULL;
     struct group gr, *grp = NULL;
@@ -42,8 +42,8 @@ lookup_ids(const char *user, const char *group, uid_t *uid_out,
         r = getgrnam_r(group, &gr, buf, sizeof buf, &grp);
         if (grp == NULL) {
             g_set_error(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_NO_USER,
-                        "group \"%s\" not found%s%s", group,
-                        r != 0 ? ": " : "", r != 0 ? g_strerror(r) : "");
+                        "group \"%s\" not found%s%s", group, r != 0 ? ": " : "",
+                        r != 0 ? g_strerror(r) : "");
             return FALSE;
         }
         *gid_out = gr.gr_gid;
@@ -105,9 +105,10 @@ verify_dropped(const char *user, uid_t uid, gid_t gid, GError **error)
         sg != gid) {
         g_set_error(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_VERIFY,
                     "IDs after dropping to \"%s\" are uid %u/%u/%u gid "
-                    "%u/%u/%u, wanted %u/%u", user, (unsigned)ru,
-                    (unsigned)eu, (unsigned)su, (unsigned)rg, (unsigned)eg,
-                    (unsigned)sg, (unsigned)uid, (unsigned)gid);
+                    "%u/%u/%u, wanted %u/%u",
+                    user, (unsigned)ru, (unsigned)eu, (unsigned)su,
+                    (unsigned)rg, (unsigned)eg, (unsigned)sg, (unsigned)uid,
+                    (unsigned)gid);
         return FALSE;
     }
     if (!verify_groups(user, gid, error)) {
@@ -128,8 +129,7 @@ verify_dropped(const char *user, uid_t uid, gid_t gid, GError **error)
 }
 
 gboolean
-kd_daemon_drop_privileges(const char *user, const char *group,
-                          GError **error)
+kd_daemon_drop_privileges(const char *user, const char *group, GError **error)
 {
     uid_t uid;
     gid_t gid;
@@ -153,7 +153,8 @@ kd_daemon_drop_privileges(const char *user, const char *group,
         }
         g_set_error(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_NOT_ROOT,
                     "cannot switch to user \"%s\": running as uid %u, not "
-                    "root", user, (unsigned)geteuid());
+                    "root",
+                    user, (unsigned)geteuid());
         return FALSE;
     }
     /* Groups first: once the uid is gone we may no longer change them. */
@@ -200,8 +201,8 @@ chown_state_dir(const char *state_dir, int dirfd, uid_t uid, gid_t gid,
             continue;
         }
         if (fchownat(dirfd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-            g_autofree char *path = g_build_filename(state_dir, de->d_name,
-                                                     NULL);
+            g_autofree char *path =
+                g_build_filename(state_dir, de->d_name, NULL);
             closedir(dir);
             return syscall_error(error, "chown", path);
         }
@@ -237,7 +238,8 @@ kd_daemon_prepare_state_dir(const char *state_dir, const char *user,
         }
         g_set_error(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_STATE_DIR,
                     "state_dir %s is not a directory (symlinks are "
-                    "refused): %s", state_dir, g_strerror(saved));
+                    "refused): %s",
+                    state_dir, g_strerror(saved));
         return FALSE;
     }
     if (geteuid() == 0 && user != NULL) {
@@ -250,8 +252,8 @@ kd_daemon_prepare_state_dir(const char *state_dir, const char *user,
         if (!ok) {
             int saved = errno;
             g_set_error(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_STATE_DIR,
-                        "state_dir %s is not writable by uid %u: %s",
-                        state_dir, (unsigned)geteuid(), g_strerror(saved));
+                        "state_dir %s is not writable by uid %u: %s", state_dir,
+                        (unsigned)geteuid(), g_strerror(saved));
         }
     }
     close(fd);
@@ -342,8 +344,8 @@ KdDaemonSignals *
 kd_daemon_install_signals(GMainLoop *loop, const KdDaemonCallbacks *callbacks)
 {
     static const int signums[N_SIGS] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
-    static const GSourceFunc funcs[N_SIGS] = {on_sighup, on_sigterm,
-                                              on_sigint, on_sigusr1};
+    static const GSourceFunc funcs[N_SIGS] = {on_sighup, on_sigterm, on_sigint,
+                                              on_sigusr1};
     KdDaemonSignals *s;
     GMainContext *context;
     int i;

@@ -26,12 +26,12 @@
 GQuark kd_daemon_error_quark(void);
 
 typedef enum {
-    KD_DAEMON_ERROR_NO_USER,    /* user or group not found */
-    KD_DAEMON_ERROR_ROOT,       /* would run as root; refused */
-    KD_DAEMON_ERROR_NOT_ROOT,   /* must be root to switch to that user */
-    KD_DAEMON_ERROR_SYSCALL,    /* initgroups/setgid/setuid/mkdir/chown */
-    KD_DAEMON_ERROR_VERIFY,     /* the drop did not stick (could regain) */
-    KD_DAEMON_ERROR_STATE_DIR,  /* state_dir is not a usable directory */
+    KD_DAEMON_ERROR_NO_USER,   /* user or group not found */
+    KD_DAEMON_ERROR_ROOT,      /* would run as root; refused */
+    KD_DAEMON_ERROR_NOT_ROOT,  /* must be root to switch to that user */
+    KD_DAEMON_ERROR_SYSCALL,   /* initgroups/setgid/setuid/mkdir/chown */
+    KD_DAEMON_ERROR_VERIFY,    /* the drop did not stick (could regain) */
+    KD_DAEMON_ERROR_STATE_DIR, /* state_dir is not a usable directory */
 } KdDaemonError;
 
 /*
@@ -116,7 +116,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdDaemonSignals, kd_daemon_signals_free)
  * finished in time, FALSE when the caller must abandon it.
  */
 gboolean kd_daemon_wait_bounded(GMainContext *context, guint timeout_ms,
-                                gboolean (*done)(gpointer data),
-                                gpointer data);
+                                gboolean (*done)(gpointer data), gpointer data);
 
 #endif /* KOLABD_DAEMON_H */

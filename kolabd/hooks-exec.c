@@ -68,21 +68,21 @@ kd_hooks_exec_check_owner(const char *path, GError **error)
 
     if (stat(path, &st) != 0) {
         int saved = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-                    "%s: %s", path, g_strerror(saved));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "%s: %s",
+                    path, g_strerror(saved));
         return FALSE;
     }
     if (st.st_uid != 0 && st.st_uid != geteuid()) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                     "%s is owned by uid %u, neither root nor the daemon "
-                    "user (uid %u): refused", path, (unsigned)st.st_uid,
-                    (unsigned)geteuid());
+                    "user (uid %u): refused",
+                    path, (unsigned)st.st_uid, (unsigned)geteuid());
         return FALSE;
     }
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                    "%s is group- or world-writable (mode %04o): refused",
-                    path, (unsigned)(st.st_mode & 07777));
+                    "%s is group- or world-writable (mode %04o): refused", path,
+                    (unsigned)(st.st_mode & 07777));
         return FALSE;
     }
     return TRUE;
@@ -109,8 +109,8 @@ kd_hooks_exec_list(const char *event_dir, GError **error)
         if (saved == ENOENT) {
             return g_steal_pointer(&paths);
         }
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-                    "%s: %s", event_dir, g_strerror(saved));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "%s: %s",
+                    event_dir, g_strerror(saved));
         return NULL;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -156,8 +156,7 @@ close_fd(int *fd)
 
 /* Reads what @fd has now into @out (bounded); closes @fd at EOF. */
 static ssize_t
-read_output(int *fd, GString *out, gsize output_max,
-            KdHooksExecResult *result)
+read_output(int *fd, GString *out, gsize output_max, KdHooksExecResult *result)
 {
     char buf[4096];
     ssize_t n = read(*fd, buf, sizeof buf);
@@ -244,8 +243,8 @@ finish_status(int wstatus, KdHooksExecResult *result)
 {
     if (WIFEXITED(wstatus)) {
         result->code = WEXITSTATUS(wstatus);
-        result->status = result->code == 0 ? KD_HOOKS_EXEC_OK
-                                           : KD_HOOKS_EXEC_FAILED;
+        result->status =
+            result->code == 0 ? KD_HOOKS_EXEC_OK : KD_HOOKS_EXEC_FAILED;
     } else if (WIFSIGNALED(wstatus)) {
         result->code = WTERMSIG(wstatus);
         result->status = KD_HOOKS_EXEC_SIGNALED;

@@ -20,8 +20,8 @@ typedef enum {
 
 typedef struct {
     KdHooksExecStatus status;
-    int code;        /* exit status, signal number or errno */
-    char *output;    /* stdout+stderr, first output_max bytes (g_free) */
+    int code;     /* exit status, signal number or errno */
+    char *output; /* stdout+stderr, first output_max bytes (g_free) */
     gboolean truncated;
     gint64 elapsed_ms;
 } KdHooksExecResult;
@@ -63,7 +63,6 @@ void kd_hooks_exec_run(const char *path, char *const *envp, const char *input,
  * A one-line summary of @result for logs and veto reasons, e.g.
  * "exited with status 3: <output with newlines as \n>", cut to 512 bytes.
  */
-char *kd_hooks_exec_describe(const KdHooksExecResult *result,
-                             guint timeout_ms);
+char *kd_hooks_exec_describe(const KdHooksExecResult *result, guint timeout_ms);
 
 #endif /* KOLABD_HOOKS_EXEC_H */

@@ -26,8 +26,8 @@ static const char schema_sql[] =
 static gboolean
 db_error(sqlite3 *db, GError **error, const char *what)
 {
-    g_set_error(error, KD_HOOKS_ERROR, KD_HOOKS_ERROR_DB,
-                "hook queue: %s: %s", what, sqlite3_errmsg(db));
+    g_set_error(error, KD_HOOKS_ERROR, KD_HOOKS_ERROR_DB, "hook queue: %s: %s",
+                what, sqlite3_errmsg(db));
     return FALSE;
 }
 
@@ -93,9 +93,8 @@ kd_hooks_queue_row_free(KdHooksQueueRow *row)
 }
 
 gboolean
-kd_hooks_queue_insert(sqlite3 *db, const KdHookEvent *ev,
-                      const char *event_id, const char *payload_json,
-                      gint64 now, GError **error)
+kd_hooks_queue_insert(sqlite3 *db, const KdHookEvent *ev, const char *event_id,
+                      const char *payload_json, gint64 now, GError **error)
 {
     g_autoptr(sqlite3_stmt) stmt = prepare(
         db,
@@ -131,16 +130,16 @@ kd_hooks_queue_fetch_due(sqlite3 *db, gint64 now, guint limit, GError **error)
 {
     g_autoptr(GPtrArray) rows =
         g_ptr_array_new_with_free_func((GDestroyNotify)kd_hooks_queue_row_free);
-    g_autoptr(sqlite3_stmt) stmt = prepare(
-        db,
-        "SELECT seq, id, event, uuid, dn, mail, mailbox, mailhost,"
-        " old_mailbox, old_mailhost, detail, payload_json, done_hooks,"
-        " attempts FROM hook_events e"
-        " WHERE next_try <= ?1 AND (uuid IS NULL OR NOT EXISTS"
-        "  (SELECT 1 FROM hook_events p"
-        "   WHERE p.uuid = e.uuid AND p.seq < e.seq))"
-        " ORDER BY next_try, seq LIMIT ?2",
-        error);
+    g_autoptr(sqlite3_stmt) stmt =
+        prepare(db,
+                "SELECT seq, id, event, uuid, dn, mail, mailbox, mailhost,"
+                " old_mailbox, old_mailhost, detail, payload_json, done_hooks,"
+                " attempts FROM hook_events e"
+                " WHERE next_try <= ?1 AND (uuid IS NULL OR NOT EXISTS"
+                "  (SELECT 1 FROM hook_events p"
+                "   WHERE p.uuid = e.uuid AND p.seq < e.seq))"
+                " ORDER BY next_try, seq LIMIT ?2",
+                error);
     int rc;
 
     if (stmt == NULL) {
@@ -193,14 +192,14 @@ gboolean
 kd_hooks_queue_update(sqlite3 *db, gint64 seq, const char *done_hooks,
                       const char *last_error, gint64 next_try, GError **error)
 {
-    g_autoptr(sqlite3_stmt) stmt = prepare(
-        db,
-        "UPDATE hook_events SET done_hooks = ?2,"
-        " attempts = attempts + (?3 IS NOT NULL),"
-        " last_error = coalesce(?3, last_error),"
-        " next_try = CASE WHEN ?3 IS NULL THEN next_try ELSE ?4 END"
-        " WHERE seq = ?1",
-        error);
+    g_autoptr(sqlite3_stmt) stmt =
+        prepare(db,
+                "UPDATE hook_events SET done_hooks = ?2,"
+                " attempts = attempts + (?3 IS NOT NULL),"
+                " last_error = coalesce(?3, last_error),"
+                " next_try = CASE WHEN ?3 IS NULL THEN next_try ELSE ?4 END"
+                " WHERE seq = ?1",
+                error);
 
     if (stmt == NULL) {
         return FALSE;
@@ -219,11 +218,11 @@ gboolean
 kd_hooks_queue_stats_db(sqlite3 *db, KdHooksQueueStats *stats_out,
                         GError **error)
 {
-    g_autoptr(sqlite3_stmt) stmt = prepare(
-        db,
-        "SELECT count(*), coalesce(sum(attempts > 0), 0),"
-        " coalesce(min(next_try), 0) FROM hook_events",
-        error);
+    g_autoptr(sqlite3_stmt) stmt =
+        prepare(db,
+                "SELECT count(*), coalesce(sum(attempts > 0), 0),"
+                " coalesce(min(next_try), 0) FROM hook_events",
+                error);
 
     if (stmt == NULL) {
         return FALSE;

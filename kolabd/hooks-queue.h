@@ -61,9 +61,9 @@ gboolean kd_hooks_queue_delete(sqlite3 *db, gint64 seq, GError **error);
  * Records progress: @done_hooks always; with @last_error (not NULL) also
  * a failed attempt, next try at @next_try.
  */
-gboolean kd_hooks_queue_update(sqlite3 *db, gint64 seq,
-                               const char *done_hooks, const char *last_error,
-                               gint64 next_try, GError **error);
+gboolean kd_hooks_queue_update(sqlite3 *db, gint64 seq, const char *done_hooks,
+                               const char *last_error, gint64 next_try,
+                               GError **error);
 
 gboolean kd_hooks_queue_stats_db(sqlite3 *db, KdHooksQueueStats *stats_out,
                                  GError **error);

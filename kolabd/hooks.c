@@ -10,10 +10,11 @@
 #include "hooks-json.h"
 #include "hooks-queue.h"
 
-#define KD_HOOKS_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define KD_HOOKS_PATH                                                          \
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define KD_HOOKS_BUSY_TIMEOUT_MS 5000
 
-G_DEFINE_QUARK(kd-hooks-error-quark, kd_hooks_error)
+G_DEFINE_QUARK(kd - hooks - error - quark, kd_hooks_error)
 
 struct KdHooks {
     sqlite3 *db; /* own connection to the store; NULL: no queue */
@@ -38,10 +39,14 @@ gboolean
 kd_hooks_event_is_valid(const char *event)
 {
     static const char *const events[] = {
-        KD_HOOK_MAILBOX_CREATED, KD_HOOK_MAILBOX_RENAMED,
-        KD_HOOK_MAILBOX_DELETED, KD_HOOK_MAILHOST_CHANGED,
-        KD_HOOK_QUOTA_CHANGED,   KD_HOOK_ACL_CHANGED,
-        KD_HOOK_SYNC_ERROR,      KD_HOOK_PRE_DELETE,
+        KD_HOOK_MAILBOX_CREATED,
+        KD_HOOK_MAILBOX_RENAMED,
+        KD_HOOK_MAILBOX_DELETED,
+        KD_HOOK_MAILHOST_CHANGED,
+        KD_HOOK_QUOTA_CHANGED,
+        KD_HOOK_ACL_CHANGED,
+        KD_HOOK_SYNC_ERROR,
+        KD_HOOK_PRE_DELETE,
         NULL,
     };
     int i;
@@ -78,10 +83,10 @@ snapshot_take(KdHooks *hooks, Snapshot *snap)
 {
     g_mutex_lock(&hooks->lock);
     snap->hooks_dir = g_strdup(hooks->hooks_dir);
-    snap->timeout_ms = hooks->options.timeout_ms ? hooks->options.timeout_ms
-                                                 : 60000;
-    snap->output_max = hooks->options.output_max ? hooks->options.output_max
-                                                 : 4096;
+    snap->timeout_ms =
+        hooks->options.timeout_ms ? hooks->options.timeout_ms : 60000;
+    snap->output_max =
+        hooks->options.output_max ? hooks->options.output_max : 4096;
     snap->retry_base_s =
         hooks->options.retry_base_s ? hooks->options.retry_base_s : 30;
     snap->retry_max_s =
@@ -111,11 +116,10 @@ kd_hooks_open(const char *db_path, const KdHooksOptions *options,
     }
     sqlite3_busy_timeout(hooks->db, KD_HOOKS_BUSY_TIMEOUT_MS);
     if (sqlite3_exec(hooks->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL,
+                     NULL, NULL) != SQLITE_OK) {
         g_set_error(error, KD_HOOKS_ERROR, KD_HOOKS_ERROR_DB,
-                    "hook queue: %s: %s", db_path,
-                    sqlite3_errmsg(hooks->db));
+                    "hook queue: %s: %s", db_path, sqlite3_errmsg(hooks->db));
         return NULL;
     }
     if (!kd_hooks_queue_init_schema(hooks->db, error)) {
@@ -220,8 +224,8 @@ run_event(const Snapshot *snap, const KdHookEvent *ev, const char *event_id,
     event_dir = g_strconcat(snap->hooks_dir, "/", ev->event, ".d", NULL);
     paths = kd_hooks_exec_list(event_dir, &error);
     if (paths == NULL) {
-        *failure_out = g_strdup_printf("hooks for %s not run: %s",
-                                       ev->event, error->message);
+        *failure_out = g_strdup_printf("hooks for %s not run: %s", ev->event,
+                                       error->message);
         g_warning("%s (event %s, %s)", *failure_out, event_id, mail);
         return RUN_FAILED;
     }
@@ -239,14 +243,15 @@ run_event(const Snapshot *snap, const KdHookEvent *ev, const char *event_id,
         if (snap->forbid_root && geteuid() == 0) {
             *failure_out = g_strdup_printf(
                 "%s refused: kolabd runs as root but a user is configured "
-                "(privileges were not dropped)", path);
+                "(privileges were not dropped)",
+                path);
             g_warning("hook %s (event %s, %s)", *failure_out, event_id, mail);
             return RUN_FAILED;
         }
         if (!kd_hooks_exec_check_owner(path, &error)) {
             *failure_out = g_strdup_printf("hook %s", error->message);
-            g_warning("%s (event %s %s, %s)", *failure_out, ev->event,
-                      event_id, mail);
+            g_warning("%s (event %s %s, %s)", *failure_out, ev->event, event_id,
+                      mail);
             return RUN_FAILED;
         }
         kd_hooks_exec_run(path, envp, json, strlen(json), snap->timeout_ms,
@@ -261,12 +266,11 @@ run_event(const Snapshot *snap, const KdHookEvent *ev, const char *event_id,
             outcome = RUN_OK;
         } else {
             g_warning("hook %s (event %s %s, %s, attempt %" G_GINT64_FORMAT
-                      ") %s", path, ev->event, event_id, mail, attempt,
-                      what);
+                      ") %s",
+                      path, ev->event, event_id, mail, attempt, what);
             *failure_out = g_strdup_printf("%s %s", path, what);
-            outcome = result.status == KD_HOOKS_EXEC_CANCELLED
-                          ? RUN_CANCELLED
-                          : RUN_FAILED;
+            outcome = result.status == KD_HOOKS_EXEC_CANCELLED ? RUN_CANCELLED
+                                                               : RUN_FAILED;
         }
         kd_hooks_exec_result_clear(&result);
         if (outcome != RUN_OK) {
@@ -310,8 +314,8 @@ kd_hooks_enqueue(KdHooks *hooks, sqlite3 *db, const KdHookEvent *ev,
                     "hook queue: no database");
         return FALSE;
     }
-    event_id = ev->event_id != NULL ? g_strdup(ev->event_id)
-                                    : g_uuid_string_random();
+    event_id =
+        ev->event_id != NULL ? g_strdup(ev->event_id) : g_uuid_string_random();
     json = kd_hooks_json_payload(ev, event_id);
     return kd_hooks_queue_insert(db, ev, event_id, json,
                                  g_get_real_time() / G_USEC_PER_SEC, error);
@@ -352,9 +356,12 @@ kd_hooks_run_due(KdHooks *hooks, gint64 now, guint limit,
     for (i = 0; i < rows->len; i++) {
         KdHooksQueueRow *row = rows->pdata[i];
         KdHookEvent ev = {
-            .event = row->event,     .uuid = row->uuid,
-            .dn = row->dn,           .mail = row->mail,
-            .mailbox = row->mailbox, .mailhost = row->mailhost,
+            .event = row->event,
+            .uuid = row->uuid,
+            .dn = row->dn,
+            .mail = row->mail,
+            .mailbox = row->mailbox,
+            .mailhost = row->mailhost,
             .old_mailbox = row->old_mailbox,
             .old_mailhost = row->old_mailhost,
             .detail = row->detail,
@@ -372,10 +379,8 @@ kd_hooks_run_due(KdHooks *hooks, gint64 now, guint limit,
         if (outcome == RUN_OK) {
             ok = kd_hooks_queue_delete(hooks->db, row->seq, error);
         } else if (outcome == RUN_FAILED) {
-            ok = kd_hooks_queue_update(hooks->db, row->seq, done->str,
-                                       failure,
-                                       now + backoff(&snap,
-                                                     row->attempts + 1),
+            ok = kd_hooks_queue_update(hooks->db, row->seq, done->str, failure,
+                                       now + backoff(&snap, row->attempts + 1),
                                        error);
         } else {
             /* Interrupted, not failed: keep the progress, count nothing. */
@@ -438,8 +443,8 @@ kd_hooks_run_pre_delete(KdHooks *hooks, const KdHookEvent *ev,
     }
     pre = *ev;
     pre.event = KD_HOOK_PRE_DELETE;
-    event_id = ev->event_id != NULL ? g_strdup(ev->event_id)
-                                    : g_uuid_string_random();
+    event_id =
+        ev->event_id != NULL ? g_strdup(ev->event_id) : g_uuid_string_random();
     json = kd_hooks_json_payload(&pre, event_id);
     snapshot_take(hooks, &snap);
     outcome = run_event(&snap, &pre, event_id, 1, json, NULL, NULL, &failure);

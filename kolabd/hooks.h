@@ -13,8 +13,10 @@
  *   KOLABD_ATTEMPT (1 on the first try), and where known KOLABD_UUID,
  *   KOLABD_DN, KOLABD_MAIL, KOLABD_MAILBOX, KOLABD_MAILHOST,
  *   KOLABD_OLD_MAILBOX, KOLABD_OLD_MAILHOST, KOLABD_DETAIL.
- * Nothing else is inherited (no secrets, no NOTIFY_SOCKET). The event as
- * JSON (see hooks-json.h) is written to the hook's stdin. stdout and
+ * Nothing else is inherited (no secrets, no NOTIFY_SOCKET, no open file
+ * descriptors besides 0-2). The event as JSON (see hooks-json.h) is
+ * written to the hook's stdin, a UNIX stream socket (so a hook that does
+ * not read it cannot hurt kolabd with SIGPIPE). stdout and
  * stderr are captured together, the first output_max bytes are kept and
  * logged with the hook's path. A hook that outlives timeout_ms gets
  * SIGTERM, one second later SIGKILL, both sent to its whole process group.
@@ -76,15 +78,15 @@ gboolean kd_hooks_event_is_valid(const char *event);
  * can hold any bytes (they reach hooks as data only).
  */
 typedef struct {
-    const char *event;        /* required: one of KD_HOOK_* */
-    const char *event_id;     /* NULL: a random UUID is generated. Give a
-                               * deterministic one (e.g. derived from the
-                               * work item) to make re-enqueueing after a
-                               * replay a no-op. */
-    const char *uuid;         /* entryUUID as 32 hex digits (kd_uuid_to_hex) */
+    const char *event;    /* required: one of KD_HOOK_* */
+    const char *event_id; /* NULL: a random UUID is generated. Give a
+                           * deterministic one (e.g. derived from the
+                           * work item) to make re-enqueueing after a
+                           * replay a no-op. */
+    const char *uuid;     /* entryUUID as 32 hex digits (kd_uuid_to_hex) */
     const char *dn;
     const char *mail;
-    const char *mailbox;      /* admin-namespace name */
+    const char *mailbox; /* admin-namespace name */
     const char *mailhost;
     const char *old_mailbox;  /* mailbox-renamed */
     const char *old_mailhost; /* mailhost-changed */

@@ -16,7 +16,7 @@
 
 #define KD_NOTIFY_STATUS_MAX 512
 
-G_DEFINE_QUARK(kd-notify-error-quark, kd_notify_error)
+G_DEFINE_QUARK(kd - notify - error - quark, kd_notify_error)
 
 gboolean
 kd_notify_send_to(const char *socket_path, const char *state, GError **error)
@@ -40,8 +40,7 @@ kd_notify_send_to(const char *socket_path, const char *state, GError **error)
     if (len < 2 || len >= sizeof sa.sun_path ||
         (socket_path[0] != '/' && socket_path[0] != '@')) {
         g_set_error(error, KD_NOTIFY_ERROR, KD_NOTIFY_ERROR_ADDRESS,
-                    "invalid notification socket address \"%s\"",
-                    socket_path);
+                    "invalid notification socket address \"%s\"", socket_path);
         return FALSE;
     }
     memcpy(sa.sun_path, socket_path, len);

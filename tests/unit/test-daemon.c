@@ -154,8 +154,8 @@ test_notify_own_protocol_path_and_abstract(void **state)
     assert_string_equal(msg, "STOPPING=1");
 
     assert_false(kd_notify_send_to("relative", "READY=1", &error));
-    assert_true(g_error_matches(error, KD_NOTIFY_ERROR,
-                                KD_NOTIFY_ERROR_ADDRESS));
+    assert_true(
+        g_error_matches(error, KD_NOTIFY_ERROR, KD_NOTIFY_ERROR_ADDRESS));
     g_clear_error(&error);
     g_unlink(path);
     assert_false(kd_notify_send_to(path, "READY=1", &error));
@@ -307,8 +307,8 @@ test_daemon_check_not_root(void **state)
     assert_false(kd_daemon_under_systemd());
     if (geteuid() == 0) {
         assert_false(kd_daemon_check_not_root(&error));
-        assert_true(g_error_matches(error, KD_DAEMON_ERROR,
-                                    KD_DAEMON_ERROR_ROOT));
+        assert_true(
+            g_error_matches(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_ROOT));
     } else {
         assert_true(kd_daemon_check_not_root(&error));
     }
@@ -336,8 +336,8 @@ test_daemon_drop_privileges_refuses_root_and_unknown(void **state)
     g_clear_error(&error);
     if (geteuid() != 0) {
         assert_false(kd_daemon_drop_privileges("nobody", NULL, &error));
-        assert_true(g_error_matches(error, KD_DAEMON_ERROR,
-                                    KD_DAEMON_ERROR_NOT_ROOT));
+        assert_true(
+            g_error_matches(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_NOT_ROOT));
     }
     /* Nothing above changed who we are. */
     assert_int_equal(getuid(), geteuid());
@@ -471,8 +471,8 @@ test_daemon_prepare_state_dir(void **state)
     struct stat st;
 
     assert_false(kd_daemon_prepare_state_dir("relative", NULL, NULL, &error));
-    assert_true(g_error_matches(error, KD_DAEMON_ERROR,
-                                KD_DAEMON_ERROR_STATE_DIR));
+    assert_true(
+        g_error_matches(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_STATE_DIR));
     g_clear_error(&error);
 
     assert_true(kd_daemon_prepare_state_dir(sd, NULL, NULL, &error));
@@ -482,8 +482,8 @@ test_daemon_prepare_state_dir(void **state)
 
     assert_int_equal(symlink(sd, sd_link), 0);
     assert_false(kd_daemon_prepare_state_dir(sd_link, NULL, NULL, &error));
-    assert_true(g_error_matches(error, KD_DAEMON_ERROR,
-                                KD_DAEMON_ERROR_STATE_DIR));
+    assert_true(
+        g_error_matches(error, KD_DAEMON_ERROR, KD_DAEMON_ERROR_STATE_DIR));
     g_clear_error(&error);
 
     if (geteuid() == 0 && pw != NULL) {

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -162,7 +163,9 @@ test_hooks_json_payload_has_object(void **state)
     guint8 uuid[KD_UUID_LEN] = {0xab, 0xcd};
     g_autoptr(KdObject) o = kd_object_new(uuid);
     KdHookEvent ev = {
-        .event = KD_HOOK_QUOTA_CHANGED, .mail = "a@b.c", .object = NULL,
+        .event = KD_HOOK_QUOTA_CHANGED,
+        .mail = "a@b.c",
+        .object = NULL,
     };
     g_autofree char *json = NULL;
 
@@ -221,9 +224,11 @@ test_hooks_env_and_stdin(void **state)
     g_autoptr(GError) error = NULL;
     g_autoptr(GHashTable) env = NULL;
     g_autofree char *body = g_strdup_printf(
-        "/usr/bin/env -0 > '%s/env'\ncat > '%s/stdin'", f->out, f->out);
-    g_autofree char *hook = write_hook(f, "mailbox-renamed", "10-rec", 0755,
-                                       body);
+        "/usr/bin/env -0 > '%s/env'\ncat > '%s/stdin'\n"
+        "ls /proc/$$/fd > '%s/fds'",
+        f->out, f->out, f->out);
+    g_autofree char *hook =
+        write_hook(f, "mailbox-renamed", "10-rec", 0755, body);
     g_autofree char *env_text = NULL;
     g_autofree char *env_path = out_path(f, "env");
     g_autofree char *stdin_text = NULL;
@@ -242,6 +247,13 @@ test_hooks_env_and_stdin(void **state)
         .old_mailbox = "user/jane@example.org",
     };
 
+    g_autofree char *fds = NULL;
+    g_autofree char *leak_line = NULL;
+    /* A descriptor without close-on-exec must not reach the hook. */
+    int leak = open("/dev/null", O_RDONLY);
+
+    assert_true(leak > 2 && leak < 10);
+    leak_line = g_strdup_printf("\n%d\n", leak);
     g_setenv("KD_SECRET_TOKEN", "do-not-leak", TRUE);
     assert_true(kd_hooks_enqueue(hooks, NULL, &ev, &error));
     assert_null(error);
@@ -257,8 +269,7 @@ test_hooks_env_and_stdin(void **state)
     assert_string_equal(g_hash_table_lookup(env, "KOLABD_UUID"), ev.uuid);
     assert_string_equal(g_hash_table_lookup(env, "KOLABD_DN"), ev.dn);
     assert_string_equal(g_hash_table_lookup(env, "KOLABD_MAIL"), ev.mail);
-    assert_string_equal(g_hash_table_lookup(env, "KOLABD_MAILBOX"),
-                        ev.mailbox);
+    assert_string_equal(g_hash_table_lookup(env, "KOLABD_MAILBOX"), ev.mailbox);
     assert_string_equal(g_hash_table_lookup(env, "KOLABD_MAILHOST"),
                         ev.mailhost);
     assert_string_equal(g_hash_table_lookup(env, "KOLABD_OLD_MAILBOX"),
@@ -279,6 +290,12 @@ test_hooks_env_and_stdin(void **state)
     }
     assert_null(g_hash_table_lookup(env, "KD_SECRET_TOKEN"));
 
+    fds = read_out(f, "fds");
+    assert_non_null(fds);
+    assert_true(g_str_has_prefix(fds, "0\n1\n"));
+    assert_null(strstr(fds, leak_line));
+    close(leak);
+
     stdin_text = read_out(f, "stdin");
     assert_non_null(stdin_text);
     expected = kd_hooks_json_payload(&ev, "evt-42");
@@ -298,8 +315,8 @@ test_hooks_metacharacters_are_data(void **state)
         "$(touch %s); `touch %s`; \"quotes\" 'q' | & > <\nline2 \\", pwned1,
         pwned2);
     g_autofree char *body = g_strdup_printf(
-        "printf '%%s' \"$KOLABD_MAIL\" > '%s/mail'\ncat > '%s/stdin'",
-        f->out, f->out);
+        "printf '%%s' \"$KOLABD_MAIL\" > '%s/mail'\ncat > '%s/stdin'", f->out,
+        f->out);
     g_autofree char *hook = write_hook(f, "pre-delete", "10-rec", 0755, body);
     g_autofree char *got = NULL;
     g_autofree char *json = NULL;
@@ -327,15 +344,15 @@ test_hooks_name_order_and_skips(void **state)
     Fixture *f = *state;
     g_autoptr(KdHooks) hooks = open_hooks(f, 5000);
     g_autoptr(GError) error = NULL;
-    const char *names[] = {"20-c", "02-a", "10-b", ".hidden", "10-b~",
-                           "10-b.dpkg-old", "15-noexec"};
+    const char *names[] = {"20-c",  "02-a",          "10-b",     ".hidden",
+                           "10-b~", "10-b.dpkg-old", "15-noexec"};
     g_autofree char *order = NULL;
     KdHookEvent ev = {.event = KD_HOOK_MAILBOX_CREATED, .mail = "a@b.c"};
     guint i;
 
     for (i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *body = g_strdup_printf(
-            "echo '%s' >> '%s/order'", names[i], f->out);
+        g_autofree char *body =
+            g_strdup_printf("echo '%s' >> '%s/order'", names[i], f->out);
         g_autofree char *p = write_hook(f, "mailbox-created", names[i],
                                         i == 6 ? 0644 : 0755, body);
     }
@@ -369,9 +386,10 @@ test_hooks_timeout_kills_process_group(void **state)
 {
     Fixture *f = *state;
     g_autoptr(KdHooks) hooks = open_hooks(f, 300);
-    g_autofree char *body = g_strdup_printf(
-        "trap '' TERM\nsleep 30 &\necho $! > '%s/child'\n"
-        "echo started\nwait", f->out);
+    g_autofree char *body =
+        g_strdup_printf("trap '' TERM\nsleep 30 &\necho $! > '%s/child'\n"
+                        "echo started\nwait",
+                        f->out);
     g_autofree char *hook = write_hook(f, "pre-delete", "10-slow", 0755, body);
     g_autofree char *reason = NULL;
     g_autofree char *child_text = NULL;
@@ -406,12 +424,13 @@ test_hooks_retry_with_backoff(void **state)
     g_autofree char *flag = out_path(f, "flag");
     g_autofree char *body = g_strdup_printf(
         "echo \"$KOLABD_EVENT_ID $KOLABD_ATTEMPT\" >> '%s/attempts'\n"
-        "[ -e '%s' ] || { echo 'backend down' >&2; exit 3; }", f->out, flag);
+        "[ -e '%s' ] || { echo 'backend down' >&2; exit 3; }",
+        f->out, flag);
     g_autofree char *hook = write_hook(f, "quota-changed", "10-q", 0755, body);
     g_autofree char *last = NULL;
     g_autofree char *attempts = NULL;
-    KdHookEvent ev = {.event = KD_HOOK_QUOTA_CHANGED, .mail = "q@b.c",
-                      .event_id = "q-1"};
+    KdHookEvent ev = {
+        .event = KD_HOOK_QUOTA_CHANGED, .mail = "q@b.c", .event_id = "q-1"};
     KdHooksQueueStats st;
     gint64 now = now_s();
 
@@ -483,10 +502,10 @@ test_hooks_events_of_one_object_stay_in_order(void **state)
     g_autofree char *h2 = write_hook(f, "mailbox-deleted", "10", 0755, b2);
     g_autofree char *seq = NULL;
     KdHookEvent created = {.event = KD_HOOK_MAILBOX_CREATED, .uuid = "u1"};
-    KdHookEvent deleted = {.event = KD_HOOK_MAILBOX_DELETED, .uuid = "u1",
-                           .mail = "one"};
-    KdHookEvent other = {.event = KD_HOOK_MAILBOX_DELETED, .uuid = "u2",
-                         .mail = "two"};
+    KdHookEvent deleted = {
+        .event = KD_HOOK_MAILBOX_DELETED, .uuid = "u1", .mail = "one"};
+    KdHookEvent other = {
+        .event = KD_HOOK_MAILBOX_DELETED, .uuid = "u2", .mail = "two"};
     gint64 now = now_s();
 
     assert_true(kd_hooks_enqueue(hooks, NULL, &created, &error));
@@ -513,12 +532,14 @@ test_hooks_at_least_once_across_crash(void **state)
     g_autoptr(GError) error = NULL;
     g_autofree char *body = g_strdup_printf(
         "echo \"$KOLABD_EVENT_ID $KOLABD_MAIL\" >> '%s/ran'", f->out);
-    g_autofree char *hook = write_hook(f, "mailhost-changed", "10", 0755,
-                                       body);
+    g_autofree char *hook = write_hook(f, "mailhost-changed", "10", 0755, body);
     g_autofree char *ran = NULL;
-    KdHookEvent kept = {.event = KD_HOOK_MAILHOST_CHANGED, .mail = "kept",
-                        .event_id = "e-kept", .old_mailhost = "imap1"};
-    KdHookEvent lost = {.event = KD_HOOK_MAILHOST_CHANGED, .mail = "lost",
+    KdHookEvent kept = {.event = KD_HOOK_MAILHOST_CHANGED,
+                        .mail = "kept",
+                        .event_id = "e-kept",
+                        .old_mailhost = "imap1"};
+    KdHookEvent lost = {.event = KD_HOOK_MAILHOST_CHANGED,
+                        .mail = "lost",
                         .event_id = "e-lost"};
     KdHooks *hooks = open_hooks(f, 5000);
     sqlite3 *db = NULL;
@@ -532,8 +553,7 @@ test_hooks_at_least_once_across_crash(void **state)
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     assert_true(kd_hooks_enqueue(NULL, db, &lost, &error));
-    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
     /* "Crash": the runner goes away without running anything. */
@@ -554,8 +574,7 @@ test_hooks_pre_delete_veto_by_exit_code(void **state)
     Fixture *f = *state;
     g_autoptr(KdHooks) hooks = open_hooks(f, 5000);
     g_autofree char *reason = NULL;
-    g_autofree char *h1 = write_hook(f, "pre-delete", "10-ok", 0755,
-                                     "exit 0");
+    g_autofree char *h1 = write_hook(f, "pre-delete", "10-ok", 0755, "exit 0");
     g_autofree char *h2 = NULL;
     KdHookEvent ev = {.event = KD_HOOK_MAILBOX_DELETED, .mail = "a@b.c"};
 
@@ -692,8 +711,7 @@ test_hooks_cancel_kills_running_hook(void **state)
     g_autoptr(KdHooks) hooks = open_hooks(f, 30000);
     g_autoptr(GError) error = NULL;
     g_autoptr(GCancellable) cancel = g_cancellable_new();
-    g_autofree char *hook = write_hook(f, "sync-error", "10", 0755,
-                                       "sleep 30");
+    g_autofree char *hook = write_hook(f, "sync-error", "10", 0755, "sleep 30");
     KdHookEvent ev = {.event = KD_HOOK_SYNC_ERROR, .detail = "boom"};
     KdHooksQueueStats st;
     gint64 start = g_get_monotonic_time();
