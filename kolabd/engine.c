@@ -24,6 +24,7 @@ struct KdEngine {
     KdEngineStats stats;
     gboolean idle;
     gboolean annotation_warned;
+    GPtrArray *plan_report; /* dry run: "steps\tname\tserver" */
 
     GAsyncQueue *results; /* KdJob*, or the engine itself to wake */
     GHashTable *in_flight; /* uuid hex -> NULL */
@@ -254,6 +255,7 @@ kd_engine_new(const KdEngineConfig *config, GError **error)
     engine->locations =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     engine->results = g_async_queue_new();
+    engine->plan_report = g_ptr_array_new_with_free_func(g_free);
     engine->in_flight =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     engine->store = kd_store_open(config->store_path, error);
@@ -682,8 +684,16 @@ dispatch_due(KdEngine *engine)
         if (engine->cfg.dry_run) {
             g_autofree char *steps = kd_plan_steps_to_string(job->plan.steps);
 
-            g_print("would %s: %s on %s\n", steps, job_name(job),
-                    job->plan.server);
+            g_mutex_lock(&engine->lock);
+            g_ptr_array_add(engine->plan_report,
+                            g_strdup_printf("%s\t%s\t%s", steps,
+                                            job_name(job),
+                                            job->plan.server
+                                                ? job->plan.server
+                                                : "(placement)"));
+            g_mutex_unlock(&engine->lock);
+            /* The dry run works on a copy of the store: settle it. */
+            kd_store_work_done(engine->store, item->uuid, item->gen, NULL);
             kd_job_free(job);
             continue;
         }
@@ -855,6 +865,7 @@ kd_engine_free(KdEngine *engine)
         }
     }
     g_async_queue_unref(engine->results);
+    g_ptr_array_unref(engine->plan_report);
     g_hash_table_unref(engine->in_flight);
     g_hash_table_unref(engine->locations);
     g_hash_table_unref(engine->pools_by_server);
@@ -863,4 +874,18 @@ kd_engine_free(KdEngine *engine)
     g_mutex_clear(&engine->lock);
     g_cond_clear(&engine->idle_cond);
     g_free(engine);
+}
+
+GPtrArray *
+kd_engine_dup_plan_report(KdEngine *engine)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+    g_mutex_lock(&engine->lock);
+    for (guint i = 0; i < engine->plan_report->len; i++) {
+        g_ptr_array_add(out,
+                        g_strdup(g_ptr_array_index(engine->plan_report, i)));
+    }
+    g_mutex_unlock(&engine->lock);
+    return out;
 }

@@ -100,4 +100,10 @@ typedef struct {
 
 void kd_engine_get_stats(KdEngine *engine, KdEngineStats *stats_out);
 
+/*
+ * Dry run: what would have been done, one "steps<TAB>name<TAB>server" line
+ * per object, as a new array of strings.
+ */
+GPtrArray *kd_engine_dup_plan_report(KdEngine *engine);
+
 #endif /* KOLABD_ENGINE_H */

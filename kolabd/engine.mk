@@ -18,3 +18,7 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/store-extra.c kolabd/store-extra.h \
 	kolabd/engine.c kolabd/engine.h kolabd/engine-private.h \
 	kolabd/worker.c
+kolabd_libkolabd_la_SOURCES += \
+	kolabd/app.c kolabd/app.h \
+	kolabd/cli.c kolabd/cli.h kolabd/cli-daemon.c kolabd/cli-resync.c \
+	kolabd/cli-status.c

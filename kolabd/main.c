@@ -1,12 +1,8 @@
 /* main: entry point of the kolabd binary; see cli.h. */
-
-#include <stdio.h>
+#include "cli.h"
 
 int
 main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "kolabd: not built yet\n");
-    return 2;
+    return kd_cli_main(argc, argv);
 }
