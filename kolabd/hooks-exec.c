@@ -203,6 +203,24 @@ terminate_group(pid_t pid, int signum, int *wstatus_out)
     }
 }
 
+/*
+ * Moves @fd above 2. If kolabd ran with 0-2 closed, a pipe could land
+ * there, and dup2(fd, fd) would keep its close-on-exec flag.
+ */
+static void
+move_high(int *fd)
+{
+    int high;
+
+    if (*fd >= 0 && *fd <= 2) {
+        high = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+        if (high >= 0) {
+            close(*fd);
+            *fd = high;
+        }
+    }
+}
+
 static pid_t
 spawn(const char *path, char *const *envp, int in_fd, int out_fd, int *err)
 {
@@ -273,6 +291,10 @@ kd_hooks_exec_run(const char *path, char *const *envp, const char *input,
         err = errno;
         pid = -1;
     } else {
+        move_high(&sv[0]);
+        move_high(&sv[1]);
+        move_high(&pipe_fds[0]);
+        move_high(&pipe_fds[1]);
         pid = spawn(path, envp, sv[1], pipe_fds[1], &err);
     }
     close_fd(&sv[1]);

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -728,6 +729,39 @@ test_hooks_cancel_kills_running_hook(void **state)
     assert_int_equal(st.failing, 0);
 }
 
+/* kolabd started with 0-2 closed must still give hooks stdin/stdout. */
+static void
+test_hooks_work_with_std_fds_closed(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(KdHooks) hooks = open_hooks(f, 5000);
+    g_autofree char *body =
+        g_strdup_printf("cat > '%s/stdin'\necho out; echo err >&2\nexit 1",
+                        f->out);
+    g_autofree char *hook = write_hook(f, "pre-delete", "10", 0755, body);
+    g_autofree char *got = NULL;
+    KdHookEvent ev = {.event = KD_HOOK_PRE_DELETE, .mail = "closed@b.c"};
+    int status = 0;
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        g_autofree char *reason = NULL;
+        close(0);
+        close(1);
+        close(2);
+        kd_hooks_run_pre_delete(hooks, &ev, &reason);
+        /* The veto reason carries the hook's stdout and stderr. */
+        _exit(reason != NULL && strstr(reason, "out\\nerr") != NULL ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    got = read_out(f, "stdin");
+    assert_non_null(got);
+    assert_non_null(strstr(got, "\"mail\":\"closed@b.c\""));
+}
+
 int
 main(void)
 {
@@ -750,6 +784,7 @@ main(void)
         T(test_hooks_forbid_root),
         T(test_hooks_output_is_bounded),
         T(test_hooks_cancel_kills_running_hook),
+        T(test_hooks_work_with_std_fds_closed),
 #undef T
     };
 
