@@ -31,6 +31,7 @@ typedef struct {
     gboolean vetoed;      /* pre-delete hook vetoed */
     gboolean mailhost_written;
     char *old_mailhost;
+    gboolean placed;      /* pool->pending counts this job */
     gboolean acl_changed;
     gboolean annotations_skipped; /* Cyrus 3.6.1 bug 1 */
     guint imap_changes;
@@ -49,6 +50,7 @@ struct KdBackendPool {
     gboolean up;
     gboolean shared_annotation_bug;
     gint64 mailboxes;     /* top-level mailboxes it holds */
+    gint64 pending;       /* placed here, creation not yet recorded */
     GAsyncQueue *jobs;    /* KdJob*, or the pool itself to stop a worker */
     GPtrArray *threads;
 };

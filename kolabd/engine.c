@@ -147,6 +147,23 @@ set_location(KdEngine *engine, const char *mailbox, const char *server)
     }
 }
 
+/* A shared folder's creation made `shared@domain` on the same backend;
+ * later folders of the domain must follow it. Caller holds the lock. */
+static void
+remember_shared_parent(KdEngine *engine, const KdObject *object,
+                       const char *server)
+{
+    g_autofree char *parent = NULL;
+
+    if (object->kind != KD_OBJECT_SHARED || object->domain == NULL) {
+        return;
+    }
+    parent = g_strdup_printf("shared@%s", object->domain);
+    if (!g_hash_table_contains(engine->locations, parent)) {
+        set_location(engine, parent, server);
+    }
+}
+
 gboolean
 kd_engine_refresh_locations(KdEngine *engine, GError **error)
 {
@@ -455,8 +472,12 @@ record_results(KdEngine *engine, GPtrArray *jobs)
         kd_uuid_to_hex(job->uuid, hex);
         g_hash_table_remove(engine->in_flight, hex);
         g_mutex_lock(&engine->lock);
+        if (job->placed) {
+            job->pool->pending--;
+        }
         if (job->created_on != NULL) {
             set_location(engine, job->object->mailbox, job->created_on);
+            remember_shared_parent(engine, job->object, job->created_on);
         }
         if (job->elsewhere != NULL) {
             set_location(engine, job->object->mailbox, job->elsewhere);
@@ -520,7 +541,8 @@ place(KdEngine *engine, KdJob *job, GError **error)
         view[i].name = pool->name;
         view[i].servername = pool->servername;
         view[i].weight = pool->weight;
-        view[i].mailbox_count = (guint64)MAX(0, pool->mailboxes);
+        view[i].mailbox_count =
+            (guint64)MAX(0, pool->mailboxes + pool->pending);
         view[i].up = pool->up;
         view[i].free_kib = -1;
     }
@@ -530,6 +552,10 @@ place(KdEngine *engine, KdJob *job, GError **error)
         return FALSE;
     }
     job->pool = g_ptr_array_index(engine->pools, index);
+    g_mutex_lock(&engine->lock);
+    job->pool->pending++;
+    job->placed = TRUE;
+    g_mutex_unlock(&engine->lock);
     g_free(job->plan.server);
     job->plan.server = g_strdup(job->pool->servername);
     g_debug("%s: placed on %s by %s", job_name(job), job->pool->name,
