@@ -8,7 +8,7 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/filter.c kolabd/filter.h \
 	kolabd/acl.c kolabd/acl.h \
 	kolabd/folders.c kolabd/folders.h \
-	kolabd/config.c kolabd/config.h \
+	kolabd/config.c kolabd/config.h kolabd/config-options.c \
 	kolabd/config-value.c kolabd/config-private.h \
 	kolabd/log.c kolabd/log.h \
 	kolabd/model.c kolabd/model.h
