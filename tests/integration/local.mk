@@ -1,0 +1,1 @@
+# tests/integration/: provisioning integration tests (see Makefile.am)
