@@ -41,10 +41,14 @@ struct KdSyncDispatch {
 static guint
 uuid_hash(gconstpointer key)
 {
-    guint h;
+    const guint8 *p = key;
+    guint32 h = 2166136261u;
 
-    /* entryUUIDs are random enough in their last bytes. */
-    memcpy(&h, (const guint8 *)key + KD_UUID_LEN - sizeof(h), sizeof(h));
+    /* FNV-1a over all bytes: time-based entryUUIDs share their node part
+     * and differ in the time fields, so no part alone is a good hash. */
+    for (int i = 0; i < KD_UUID_LEN; i++) {
+        h = (h ^ p[i]) * 16777619u;
+    }
     return h;
 }
 

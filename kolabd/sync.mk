@@ -40,3 +40,10 @@ tests_integration_kd_sync_tool_SOURCES = \
 	tests/integration/syncrepl-common.c tests/integration/syncrepl-common.h
 tests_integration_kd_sync_tool_CFLAGS = $(KD_TESTCFLAGS)
 tests_integration_kd_sync_tool_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/integration/test-syncrepl-crash
+TESTS += tests/integration/test-syncrepl-crash
+tests_integration_test_syncrepl_crash_SOURCES = \
+	tests/integration/test-syncrepl-crash.c $(KD_SYNCREPL_TEST_SOURCES)
+tests_integration_test_syncrepl_crash_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_test_syncrepl_crash_LDADD = $(KD_SYNCREPL_TEST_LIBS)

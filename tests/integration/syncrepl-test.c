@@ -51,10 +51,17 @@ kd_sync_test_new(const KdSyncTestOptions *opts)
 
         check(error, "temporary LDIF");
         close(fd);
+        g_autofree char *pad = g_strnfill(opts->bulk_padding, 'x');
+
         for (guint i = 1; i <= opts->n_bulk; i++) {
             g_autofree char *e = user_ldif(i, "b");
 
             g_string_append(ldif, e);
+            if (opts->bulk_padding > 0) {
+                /* before the blank line that ends the entry */
+                g_string_truncate(ldif, ldif->len - 1);
+                g_string_append_printf(ldif, "description: %s\n\n", pad);
+            }
         }
         g_file_set_contents(bulk, ldif->str, (gssize)ldif->len, &error);
         check(error, "temporary LDIF");

@@ -19,6 +19,7 @@ typedef struct {
     gboolean reloadhint;
     guint n_users;        /* added with ldapadd: u1..uN */
     guint n_bulk;         /* loaded with slapadd before start: b1..bN */
+    guint bulk_padding;   /* bytes of "description" per bulk entry */
 } KdSyncTestOptions;
 
 typedef struct {
