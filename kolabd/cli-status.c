@@ -35,6 +35,7 @@ kd_cli_status(const char *config_path, int argc, char **argv)
     g_autoptr(KdStore) store = NULL;
     g_autoptr(KdSyncState) state = NULL;
     g_autoptr(GPtrArray) problems = NULL;
+    g_autoptr(GPtrArray) backends = NULL;
     KdStoreCounts c;
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 
@@ -54,7 +55,8 @@ kd_cli_status(const char *config_path, int argc, char **argv)
     if (store == NULL ||
         (state = kd_store_get_sync_state(store, &error)) == NULL ||
         !kd_store_counts(store, &c, &error) ||
-        (problems = kd_store_work_problems(store, 20, &error)) == NULL) {
+        (problems = kd_store_work_problems(store, 20, &error)) == NULL ||
+        (backends = kd_store_list_backends(store, &error)) == NULL) {
         fprintf(stderr, "kolabd: %s\n", error->message);
         return KD_EXIT_FAILURE;
     }
@@ -94,6 +96,19 @@ kd_cli_status(const char *config_path, int argc, char **argv)
             g_string_append_printf(out, ",\"held\":%s,\"attempts\":%d}",
                                    p->held ? "true" : "false", p->attempts);
         }
+        g_string_append(out, "],\"backends\":[");
+        for (guint i = 0; i < backends->len; i++) {
+            const KdBackendRow *b = g_ptr_array_index(backends, i);
+
+            g_string_append(out, i ? ",{\"name\":" : "{\"name\":");
+            json_str(out, b->name);
+            g_string_append(out, ",\"servername\":");
+            json_str(out, b->servername);
+            g_string_append_printf(out,
+                                   ",\"mailboxes\":%" G_GINT64_FORMAT
+                                   ",\"up\":%s}",
+                                   b->mailboxes, b->up ? "true" : "false");
+        }
         g_string_append(out, "]}\n");
         fputs(out->str, stdout);
         return KD_EXIT_OK;
@@ -123,6 +138,13 @@ kd_cli_status(const char *config_path, int argc, char **argv)
         printf(", oldest %" G_GINT64_FORMAT " s", now - c.oldest_enqueued);
     }
     printf("\n");
+    for (guint i = 0; i < backends->len; i++) {
+        const KdBackendRow *b = g_ptr_array_index(backends, i);
+
+        printf("backend:  %s (%s) %s, %" G_GINT64_FORMAT " mailboxes\n",
+               b->name, b->servername ? b->servername : "?",
+               b->up ? "up" : "DOWN", b->mailboxes);
+    }
     for (guint i = 0; i < problems->len; i++) {
         const KdWorkProblem *p = g_ptr_array_index(problems, i);
 

@@ -734,11 +734,54 @@ dispatch_due(KdEngine *engine)
     return fetched;
 }
 
+/* Every few seconds: probe backends that are down (placement avoids
+ * them until they answer again) and publish the backends for status. */
+static void
+housekeeping(KdEngine *engine, gint64 *last)
+{
+    gint64 now = g_get_monotonic_time();
+    g_autoptr(GError) error = NULL;
+
+    if (now - *last < 10 * G_TIME_SPAN_SECOND) {
+        return;
+    }
+    *last = now;
+    for (guint i = 0; i < engine->pools->len; i++) {
+        KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
+        KdBackendRow row = {0};
+        gboolean up;
+
+        g_mutex_lock(&engine->lock);
+        up = pool->up;
+        g_mutex_unlock(&engine->lock);
+        if (!up) {
+            g_autoptr(KdImap) imap = kd_imap_connect(pool->uri, 5, NULL);
+
+            if (imap != NULL) {
+                kd_engine_backend_state(engine, pool, TRUE);
+            }
+        }
+        g_mutex_lock(&engine->lock);
+        row.name = pool->name;
+        row.servername = pool->servername;
+        row.mailboxes = pool->mailboxes;
+        row.up = pool->up;
+        row.updated_at = g_get_real_time() / G_USEC_PER_SEC;
+        g_mutex_unlock(&engine->lock);
+        if (!engine->cfg.dry_run &&
+            !kd_store_put_backend(engine->store, &row, &error)) {
+            g_warning("store: %s", error->message);
+            g_clear_error(&error);
+        }
+    }
+}
+
 static gpointer
 scheduler_main(gpointer data)
 {
     KdEngine *engine = data;
     g_autoptr(GPtrArray) done = g_ptr_array_new();
+    gint64 last_housekeeping = 0;
 
     while (!g_atomic_int_get(&engine->stopping) ||
            g_hash_table_size(engine->in_flight) > 0) {
@@ -771,6 +814,7 @@ scheduler_main(gpointer data)
             item = g_async_queue_try_pop(engine->results);
         }
         record_results(engine, done);
+        housekeeping(engine, &last_housekeeping);
     }
     g_mutex_lock(&engine->lock);
     engine->idle = TRUE;
