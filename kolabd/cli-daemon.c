@@ -17,6 +17,7 @@ typedef struct {
     GThread *sync_thread;
     GThread *hooks_thread;
     gint stop_hooks;
+    GCancellable *hooks_cancel; /* kills a running hook at shutdown */
 } KdDaemon;
 
 static void
@@ -51,7 +52,7 @@ hooks_main(gpointer data)
 
         if (hooks != NULL &&
             kd_hooks_run_due(hooks, g_get_real_time() / G_USEC_PER_SEC, 32,
-                             NULL, &error) < 0) {
+                             d->hooks_cancel, &error) < 0) {
             g_warning("hooks: %s", error->message);
         }
         g_usleep(G_USEC_PER_SEC / 2);
@@ -186,6 +187,7 @@ kd_cli_daemon(const char *config_path, int argc, char **argv)
     kd_sync_set_notify(d.sync, sync_notify, &d);
     d.loop = g_main_loop_new(NULL, FALSE);
     signals = kd_daemon_install_signals(d.loop, &callbacks);
+    d.hooks_cancel = g_cancellable_new();
     d.hooks_thread = g_thread_new("kd-hooks", hooks_main, &d);
     if (!start_sync(&d, &error)) {
         fprintf(stderr, "kolabd: %s\n", error->message);
@@ -200,8 +202,11 @@ kd_cli_daemon(const char *config_path, int argc, char **argv)
     /* In-flight jobs finish (bounded by the IMAP/LDAP timeouts); queued
      * ones are abandoned and stay dirty in the store. */
     kd_engine_stop(d.engine, 20000);
+    /* A running hook is killed; its event stays queued (at least once). */
     g_atomic_int_set(&d.stop_hooks, 1);
+    g_cancellable_cancel(d.hooks_cancel);
     g_thread_join(d.hooks_thread);
+    g_object_unref(d.hooks_cancel);
     kd_engine_free(d.engine);
     kd_sync_free(d.sync);
     g_main_loop_unref(d.loop);
