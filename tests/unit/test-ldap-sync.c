@@ -374,9 +374,10 @@ test_ldap_sync_decode_info(void **state)
 
         for (guint i = 0; i < 300; i++) {
             struct berval one = {KD_UUID_LEN, (char *)u};
+            struct berval copy;
 
             uuid_n(u, i);
-            ber_bvarray_add(&set, ber_dupbv(NULL, &one));
+            ber_bvarray_add(&set, ber_dupbv(&copy, &one));
         }
         ber = ber_alloc_t(LBER_USE_DER);
         ber_printf(ber, "t{Ob[W]}", (ber_tag_t)0xa3, &cookie, (ber_int_t)1,
@@ -394,9 +395,10 @@ test_ldap_sync_decode_info(void **state)
     {
         g_autoptr(KdSyncEvent) ev = kd_sync_event_new(KD_SYNC_EV_ENTRY);
         struct berval one = {KD_UUID_LEN, (char *)u};
+        struct berval copy;
 
         set = NULL;
-        ber_bvarray_add(&set, ber_dupbv(NULL, &one));
+        ber_bvarray_add(&set, ber_dupbv(&copy, &one));
         ber = ber_alloc_t(LBER_USE_DER);
         ber_printf(ber, "t{[W]}", (ber_tag_t)0xa3, set);
         ber_bvarray_free(set);
