@@ -260,6 +260,33 @@ kd_store_mark_absent(KdStore *store, const guint8 uuid[KD_UUID_LEN],
 }
 
 gboolean
+kd_store_get_absent_since(KdStore *store, const guint8 uuid[KD_UUID_LEN],
+                          gint64 *absent_since_out, GError **error)
+{
+    int rc;
+    sqlite3_stmt *stmt = kd_store_stmt(
+        store,
+        "SELECT absent_since FROM objects WHERE uuid = ? AND present = 0"
+        " AND absent_since IS NOT NULL",
+        error);
+
+    if (stmt == NULL) {
+        return FALSE;
+    }
+    sqlite3_bind_blob(stmt, 1, uuid, KD_UUID_LEN, SQLITE_TRANSIENT);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *absent_since_out = sqlite3_column_int64(stmt, 0);
+    } else if (rc != SQLITE_DONE) {
+        kd_store_set_error(store, error, "cannot read object");
+        sqlite3_reset(stmt);
+        return FALSE;
+    }
+    sqlite3_reset(stmt);
+    return TRUE;
+}
+
+gboolean
 kd_store_delete_object(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                        GError **error)
 {

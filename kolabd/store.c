@@ -242,6 +242,12 @@ kd_store_free(KdStore *store)
     g_free(store);
 }
 
+sqlite3 *
+kd_store_get_db(KdStore *store)
+{
+    return store->db;
+}
+
 /* ---- transactions ---------------------------------------------------- */
 
 gboolean

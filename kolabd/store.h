@@ -27,6 +27,7 @@
 #define KOLABD_STORE_H
 
 #include <glib.h>
+#include <sqlite3.h>
 
 #include "object.h"
 
@@ -51,6 +52,13 @@ KdStore *kd_store_open(const char *path, GError **error);
  * back. */
 void kd_store_free(KdStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdStore, kd_store_free)
+
+/*
+ * The store's SQLite connection, for modules that keep tables of their own
+ * in the same database (hooks queue) and must write them in the store's
+ * transactions. Owned by @store; do not close it.
+ */
+sqlite3 *kd_store_get_db(KdStore *store);
 
 /* ---- transactions ---------------------------------------------------- */
 
@@ -133,6 +141,14 @@ gboolean kd_store_mark_absent(KdStore *store, const guint8 uuid[KD_UUID_LEN],
  */
 KdObject *kd_store_get_object(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                               gboolean *present_out, GError **error);
+/*
+ * When @uuid is known and absent, sets *@absent_since_out to the unix
+ * time it was marked absent; otherwise leaves it unchanged. FALSE only on
+ * database errors.
+ */
+gboolean kd_store_get_absent_since(KdStore *store,
+                                   const guint8 uuid[KD_UUID_LEN],
+                                   gint64 *absent_since_out, GError **error);
 /* Deletes the object row (the reconciler does this once an absent object
  * is fully handled). */
 gboolean kd_store_delete_object(KdStore *store,

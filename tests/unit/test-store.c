@@ -173,6 +173,16 @@ test_store_mark_absent_and_hold(void **state)
     assert_false(changed);
     kd_object_free(kd_store_get_object(store, a->uuid, &present, NULL));
     assert_false(present);
+    {
+        gint64 since = -1, untouched = -1;
+
+        assert_true(kd_store_get_absent_since(store, a->uuid, &since, NULL));
+        assert_true(since > 0);
+        assert_true(kd_store_get_absent_since(store, unknown, &untouched,
+                                              NULL));
+        assert_int_equal(untouched, -1);
+    }
+    assert_non_null(kd_store_get_db(store));
 
     assert_int_equal(kd_store_work_due(store, G_MAXINT64, 10, items, NULL),
                      1);
