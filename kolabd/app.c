@@ -337,7 +337,8 @@ kd_app_check_ldap(KdApp *app, GError **error)
 }
 
 KdEngine *
-kd_app_new_engine(KdApp *app, gboolean dry_run, GError **error)
+kd_app_new_engine(KdApp *app, gboolean resync, gboolean dry_run,
+                  GError **error)
 {
     const KdConfig *config = app->config;
     KdEngineConfig ec = {0};
@@ -358,6 +359,7 @@ kd_app_new_engine(KdApp *app, gboolean dry_run, GError **error)
     ec.workers_per_backend = (guint)MIN(config->workers_per_backend, 64);
     ec.policy.delete_mode = config->delete_mode;
     ec.policy.delete_grace_s = (gint64)config->delete_grace;
+    ec.policy.verify = resync;
     ec.policy.annotate_shared =
         config->annotate_shared_folders != KD_TRISTATE_NO;
     ec.folders = config->folders;

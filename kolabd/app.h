@@ -44,8 +44,13 @@ KdSync *kd_app_new_sync(KdApp *app, GError **error);
 /* Binds once to LDAP with the configured identity (readiness check). */
 gboolean kd_app_check_ldap(KdApp *app, GError **error);
 
-/* An engine (probes backends, reads the murder's map). */
-KdEngine *kd_app_new_engine(KdApp *app, gboolean dry_run, GError **error);
+/*
+ * An engine (probes backends, reads the murder's map). With @resync it
+ * checks every setting in Cyrus instead of trusting the applied state;
+ * with @dry_run it only plans.
+ */
+KdEngine *kd_app_new_engine(KdApp *app, gboolean resync, gboolean dry_run,
+                            GError **error);
 
 /*
  * SIGHUP: loads the config again and switches placement and hooks to it.

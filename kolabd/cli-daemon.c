@@ -172,7 +172,7 @@ kd_cli_daemon(const char *config_path, int argc, char **argv)
         fprintf(stderr, "kolabd: %s\n", error->message);
         return KD_EXIT_FAILURE;
     }
-    d.engine = kd_app_new_engine(app, FALSE, &error);
+    d.engine = kd_app_new_engine(app, FALSE, FALSE, &error);
     if (d.engine == NULL || !kd_engine_start(d.engine, &error)) {
         fprintf(stderr, "kolabd: %s\n", error->message);
         kd_engine_free(d.engine);

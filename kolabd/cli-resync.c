@@ -176,7 +176,7 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
         return KD_EXIT_FAILURE;
     }
     /* 2. The murder's complete mailbox list (one listing). */
-    engine = kd_app_new_engine(app, dry_run, &error);
+    engine = kd_app_new_engine(app, TRUE, dry_run, &error);
     if (engine == NULL) {
         fprintf(stderr, "kolabd: %s\n", error->message);
         return KD_EXIT_FAILURE;

@@ -33,6 +33,7 @@ typedef struct {
     char *old_mailhost;
     gboolean placed;      /* pool->pending counts this job */
     gboolean acl_changed;
+    gboolean quota_changed;
     gboolean annotations_skipped; /* Cyrus 3.6.1 bug 1 */
     guint imap_changes;
 } KdJob;

@@ -399,7 +399,7 @@ record_success(KdEngine *engine, KdJob *job, GError **error)
     applied->acl = g_strdup(o->acl);
     applied->folder_type = g_strdup(o->folder_type);
     applied->folders_done = o->kind == KD_OBJECT_USER;
-    if (steps != 0) {
+    if (job->imap_changes > 0 || job->mailhost_written) {
         g_autofree char *names = kd_plan_steps_to_string(steps);
 
         g_message("%s: %s on %s done", job_name(job), names,
@@ -416,7 +416,7 @@ record_success(KdEngine *engine, KdJob *job, GError **error)
         enqueue_hook(engine, job, KD_HOOK_MAILHOST_CHANGED,
                      job->old_mailhost);
     }
-    if ((steps & KD_STEP_QUOTA) && job->created_on == NULL) {
+    if (job->quota_changed && job->created_on == NULL) {
         enqueue_hook(engine, job, KD_HOOK_QUOTA_CHANGED, NULL);
     }
     if (job->acl_changed && job->created_on == NULL) {

@@ -142,13 +142,59 @@ provision_as_user(const KdObject *object, const GPtrArray *folders,
     return TRUE;
 }
 
+/* TRUE into *@all_out when every default folder exists already. */
+static gboolean
+all_folders_exist(KdImap *imap, const KdObject *object,
+                  const GPtrArray *folders, gboolean *all_out,
+                  GError **error)
+{
+    g_autofree char *pattern = kd_folders_mailbox(object->mailbox, "*");
+    g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(GHashTable) set = NULL;
+
+    *all_out = FALSE;
+    if (!kd_imap_list(imap, pattern, &names, error)) {
+        return FALSE;
+    }
+    set = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < names->len; i++) {
+        g_hash_table_add(set, g_ptr_array_index(names, i));
+    }
+    for (guint i = 0; i < folders->len; i++) {
+        const KdFolderSpec *spec = g_ptr_array_index(folders, i);
+        g_autofree char *mailbox =
+            kd_folders_mailbox(object->mailbox, spec->name_mutf7);
+
+        if (!g_hash_table_contains(set, mailbox)) {
+            return TRUE;
+        }
+    }
+    *all_out = TRUE;
+    return TRUE;
+}
+
 gboolean
 kd_provision_folders(KdImap *imap, const KdObject *object,
                      const GPtrArray *folders,
-                     const KdProvisionAuth *auth, GError **error)
+                     const KdProvisionAuth *auth, gboolean *changed_out,
+                     GError **error)
 {
+    gboolean complete;
+
     g_return_val_if_fail(object->kind == KD_OBJECT_USER, FALSE);
 
+    *changed_out = FALSE;
+    /* Complete already (a retry, a resync): nothing to send. A partial set
+     * is redone whole, annotations included, since a crash may have cut
+     * it between a CREATE and its annotation. */
+    if (folders->len == 0 ||
+        !all_folders_exist(imap, object, folders, &complete, error)) {
+        return folders->len == 0;
+    }
+    if (complete) {
+        return TRUE;
+    }
+    *changed_out = TRUE;
     for (guint i = 0; i < folders->len; i++) {
         const KdFolderSpec *spec = g_ptr_array_index(folders, i);
         g_autofree char *mailbox =
@@ -176,11 +222,21 @@ kd_provision_folders(KdImap *imap, const KdObject *object,
 
 gboolean
 kd_provision_quota(KdImap *imap, const char *mailbox, gint64 quota_kib,
-                   GError **error)
+                   gboolean *changed_out, GError **error)
 {
-    return kd_imap_setquota(imap, mailbox,
-                            quota_kib == KD_QUOTA_UNLIMITED ? -1 : quota_kib,
-                            error);
+    g_autofree char *root = NULL;
+    gint64 limit = -1;
+    gint64 want = quota_kib == KD_QUOTA_UNLIMITED ? -1 : quota_kib;
+
+    *changed_out = FALSE;
+    if (!kd_imap_getquotaroot(imap, mailbox, &root, NULL, &limit, error)) {
+        return FALSE;
+    }
+    if (root != NULL && strcmp(root, mailbox) == 0 && limit == want) {
+        return TRUE;
+    }
+    *changed_out = TRUE;
+    return kd_imap_setquota(imap, mailbox, want, error);
 }
 
 static char *

@@ -43,17 +43,25 @@ gboolean kd_provision_create(KdImap *imap, const KdObject *object,
                              const char *partition, GError **error);
 
 /*
- * Creates the default @folders under the user's INBOX (missing ones only),
- * sets their shared folder types as admin, then their private folder types
- * and subscriptions as the user (@auth). @object must be a user.
+ * Creates the default @folders under the user's INBOX, sets their shared
+ * folder types as admin, then their private folder types and subscriptions
+ * as the user (@auth). When every folder exists already, nothing is sent
+ * but one LIST; *@changed_out tells whether anything was. @object must be
+ * a user.
  */
 gboolean kd_provision_folders(KdImap *imap, const KdObject *object,
                               const GPtrArray *folders,
-                              const KdProvisionAuth *auth, GError **error);
+                              const KdProvisionAuth *auth,
+                              gboolean *changed_out, GError **error);
 
-/* SETQUOTA on the mailbox; KD_QUOTA_UNLIMITED removes the limit. */
+/*
+ * Makes the mailbox its own quota root with the STORAGE limit @quota_kib
+ * (KD_QUOTA_UNLIMITED: no limit). Reads GETQUOTAROOT first and sends
+ * SETQUOTA only when it differs; *@changed_out tells whether it did.
+ */
 gboolean kd_provision_quota(KdImap *imap, const char *mailbox,
-                            gint64 quota_kib, GError **error);
+                            gint64 quota_kib, gboolean *changed_out,
+                            GError **error);
 
 /*
  * Makes the mailbox's ACL equal @acl (canonical form, acl.h): GETACL, then

@@ -133,8 +133,8 @@ kd_reconcile_plan(const KdObject *desired, gboolean present,
     } else if (observed_server != NULL) {
         /* Exists (perhaps renamed already, or made by someone else):
          * never move it, bring its settings in line. */
-        plan->steps = settings_steps(desired, renamed ? NULL : applied,
-                                     policy);
+        plan->steps = settings_steps(
+            desired, renamed || policy->verify ? NULL : applied, policy);
         server = observed_server;
     } else {
         /* Missing: create it. Prefer the backend it was on, then the

@@ -28,6 +28,8 @@ typedef struct {
     KdDeleteMode delete_mode;
     gint64 delete_grace_s;   /* for KD_DELETE_DELAYED */
     gboolean annotate_shared; /* FALSE on Cyrus 3.6.1 (bug 1) */
+    gboolean verify;   /* resync: check every setting in Cyrus rather
+                        * than trust the applied state */
 } KdReconcilePolicy;
 
 typedef enum {

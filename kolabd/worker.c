@@ -145,16 +145,19 @@ run_steps(KdWorker *w, KdJob *job, GError **error)
         job->imap_changes++;
     }
     if ((steps & KD_STEP_FOLDERS) && cfg->folders != NULL) {
-        if (!kd_provision_folders(w->imap, o, cfg->folders, &auth, error)) {
+        if (!kd_provision_folders(w->imap, o, cfg->folders, &auth, &changed,
+                                  error)) {
             return FALSE;
         }
-        job->imap_changes++;
+        job->imap_changes += changed ? 1 : 0;
     }
     if (steps & KD_STEP_QUOTA) {
-        if (!kd_provision_quota(w->imap, o->mailbox, o->quota_kib, error)) {
+        if (!kd_provision_quota(w->imap, o->mailbox, o->quota_kib, &changed,
+                                error)) {
             return FALSE;
         }
-        job->imap_changes++;
+        job->quota_changed = changed;
+        job->imap_changes += changed ? 1 : 0;
     }
     if (steps & KD_STEP_ACL) {
         if (!kd_provision_acl(w->imap, o->mailbox, o->acl, keep, &changed,

@@ -263,6 +263,21 @@ test_reconcile_shared_folder_follows_domain_parent(void **state)
 }
 
 static void
+test_reconcile_verify_checks_every_setting(void **state)
+{
+    static const KdReconcilePolicy verify = {KD_DELETE_DELETE, 0, TRUE, TRUE};
+    g_autoptr(KdObject) o = user("john@example.org", 1024, "be1:143");
+    g_autoptr(KdApplied) a = applied_from(o, "be1:143");
+    KdPlan plan;
+
+    /* Converged by the store's account, yet resync looks at Cyrus. */
+    kd_reconcile_plan(o, TRUE, 0, a, "be1:143", NULL, NULL, &verify, 100,
+                      &plan);
+    assert_int_equal(plan.steps, KD_STEP_FOLDERS | KD_STEP_QUOTA);
+    kd_plan_clear(&plan);
+}
+
+static void
 test_reconcile_steps_to_string(void **state)
 {
     g_autofree char *s = kd_plan_steps_to_string(KD_STEP_CREATE |
@@ -288,6 +303,7 @@ main(void)
         cmocka_unit_test(test_reconcile_refused_entry_is_held),
         cmocka_unit_test(test_reconcile_delete_modes),
         cmocka_unit_test(test_reconcile_shared_folder_follows_domain_parent),
+        cmocka_unit_test(test_reconcile_verify_checks_every_setting),
         cmocka_unit_test(test_reconcile_steps_to_string),
     };
 
