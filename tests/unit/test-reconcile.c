@@ -9,11 +9,14 @@
 
 #include "reconcile.h"
 
-static const KdReconcilePolicy policy_delete = {KD_DELETE_DELETE, 0, TRUE};
-static const KdReconcilePolicy policy_keep = {KD_DELETE_KEEP, 0, TRUE};
+/* delete mode, grace, annotate shared folders, verify */
+static const KdReconcilePolicy policy_delete = {KD_DELETE_DELETE, 0, TRUE,
+                                                FALSE};
+static const KdReconcilePolicy policy_keep = {KD_DELETE_KEEP, 0, TRUE, FALSE};
 static const KdReconcilePolicy policy_delayed = {KD_DELETE_DELAYED, 3600,
-                                                 TRUE};
-static const KdReconcilePolicy policy_361 = {KD_DELETE_DELETE, 0, FALSE};
+                                                 TRUE, FALSE};
+static const KdReconcilePolicy policy_361 = {KD_DELETE_DELETE, 0, FALSE,
+                                             FALSE};
 
 static KdObject *
 user(const char *mail, gint64 quota, const char *mailhost)
