@@ -112,19 +112,15 @@ name_valid(const char *name)
 }
 
 gboolean
-kd_placement_settings_set_chain(KdPlacementSettings *settings, const char *list,
-                                GError **error)
+kd_placement_settings_set_chain_names(KdPlacementSettings *settings,
+                                      const char *const *names, GError **error)
 {
-    g_auto(GStrv) parts = g_strsplit(list != NULL ? list : "", ",", -1);
     g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func(g_free);
     guint i, j;
 
-    for (i = 0; parts[i] != NULL; i++) {
-        char *name = g_strstrip(parts[i]);
+    for (i = 0; names != NULL && names[i] != NULL; i++) {
+        const char *name = names[i];
 
-        if (name[0] == '\0' && parts[1] == NULL) {
-            break; /* an empty list: reported below */
-        }
         if (!name_valid(name)) {
             g_set_error(error, KD_PLACEMENT_ERROR, KD_PLACEMENT_ERROR_CONFIG,
                         "placement: '%s' is not a plugin name (use "
@@ -152,6 +148,24 @@ kd_placement_settings_set_chain(KdPlacementSettings *settings, const char *list,
     g_ptr_array_unref(settings->chain);
     settings->chain = g_steal_pointer(&chain);
     return TRUE;
+}
+
+gboolean
+kd_placement_settings_set_chain(KdPlacementSettings *settings, const char *list,
+                                GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(list != NULL ? list : "", ",", -1);
+    guint i;
+
+    for (i = 0; parts[i] != NULL; i++) {
+        g_strstrip(parts[i]);
+    }
+    if (parts[0] != NULL && parts[0][0] == '\0' && parts[1] == NULL) {
+        /* a blank list: reported as empty */
+        g_clear_pointer(&parts[0], g_free);
+    }
+    return kd_placement_settings_set_chain_names(
+        settings, (const char *const *)parts, error);
 }
 
 const char *const *

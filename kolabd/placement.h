@@ -71,6 +71,11 @@ kd_placement_settings_get_plugin_dir(const KdPlacementSettings *settings);
  */
 gboolean kd_placement_settings_set_chain(KdPlacementSettings *settings,
                                          const char *list, GError **error);
+/* The same from a NULL-terminated list of names (e.g. the config
+ * module's [kolabd] placement list). */
+gboolean kd_placement_settings_set_chain_names(KdPlacementSettings *settings,
+                                               const char *const *names,
+                                               GError **error);
 /* The chain's names, NULL-terminated; owned by @settings. */
 const char *const *
 kd_placement_settings_get_chain(const KdPlacementSettings *settings);

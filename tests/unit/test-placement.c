@@ -547,6 +547,19 @@ test_placement_settings_chain_errors(void **state)
     g_clear_error(&error);
     assert_false(kd_placement_settings_set_chain(settings, "a,,b", &error));
     g_clear_error(&error);
+    {
+        static const char *const dup[] = {"hash", "hash", NULL};
+        static const char *const none[] = {NULL};
+        static const char *const good[] = {"attribute", "domain", "least-used",
+                                           NULL};
+
+        assert_false(
+            kd_placement_settings_set_chain_names(settings, dup, NULL));
+        assert_false(
+            kd_placement_settings_set_chain_names(settings, none, NULL));
+        assert_true(
+            kd_placement_settings_set_chain_names(settings, good, NULL));
+    }
     /* unchanged by the failures */
     chain = kd_placement_settings_get_chain(settings);
     assert_string_equal(chain[0], "attribute");
