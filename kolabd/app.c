@@ -64,7 +64,12 @@ placement_settings(const KdConfig *config, GError **error)
     g_autoptr(KdPlacementSettings) settings = kd_placement_settings_new();
     g_autofree char *chain = NULL;
 
-    kd_placement_settings_set_plugin_dir(settings, config->plugin_dir);
+    g_autofree char *where = kd_config_where(config, "kolabd", "plugin_dir");
+
+    /* Unset in the file: KD_PLUGIN_DIR (tests) or the built-in default. */
+    kd_placement_settings_set_plugin_dir(
+        settings,
+        g_strcmp0(where, config->path) != 0 ? config->plugin_dir : NULL);
     chain = config->placement && config->placement[0]
                 ? g_strjoinv(",", config->placement)
                 : g_strdup(KD_PLACEMENT_DEFAULT_CHAIN);
