@@ -81,6 +81,10 @@ gboolean kd_sync_run(KdSync *sync, GCancellable *cancel, GError **error);
  * full, authoritative refresh (deletes still pass the guard). Returns
  * TRUE once the refresh end is committed; FALSE with @error
  * (KD_LDAP_ERROR for connection/bind failures, KD_SYNC_ERROR otherwise).
+ * Do not run it on a store that a kd_sync_run() of another process or
+ * thread is writing: an object the other consumer adds after this
+ * search's snapshot would be swept as absent (and come back only with
+ * its next change).
  */
 gboolean kd_sync_refresh_once(KdSync *sync, gboolean use_cookie,
                               GCancellable *cancel, GError **error);
