@@ -5,7 +5,7 @@
 
 #include "ldap-conn.h"
 
-G_DEFINE_QUARK(kd-ldap-error-quark, kd_ldap_error)
+G_DEFINE_QUARK(kd - ldap - error - quark, kd_ldap_error)
 
 void
 kd_ldap_set_error(GError **error, LDAP *ld, int rc, const char *what)
@@ -58,13 +58,13 @@ set_options(LDAP *ld, const KdLdapParams *p, const char **what_out)
     int demand = LDAP_OPT_X_TLS_DEMAND;
     int rc;
 
-#define SET(opt, val)                                                        \
-    do {                                                                     \
-        rc = ldap_set_option(ld, (opt), (val));                              \
-        if (rc != LDAP_OPT_SUCCESS) {                                        \
-            *what_out = #opt;                                                \
-            return rc;                                                       \
-        }                                                                    \
+#define SET(opt, val)                                                          \
+    do {                                                                       \
+        rc = ldap_set_option(ld, (opt), (val));                                \
+        if (rc != LDAP_OPT_SUCCESS) {                                          \
+            *what_out = #opt;                                                  \
+            return rc;                                                         \
+        }                                                                      \
     } while (0)
 
     SET(LDAP_OPT_PROTOCOL_VERSION, &version);
@@ -107,8 +107,8 @@ kd_ldap_connect(const KdLdapParams *params, GError **error)
     }
     rc = set_options(ld, params, &what);
     if (rc != LDAP_SUCCESS) {
-        g_autofree char *msg = g_strdup_printf("%s: cannot set %s",
-                                               params->uri, what);
+        g_autofree char *msg =
+            g_strdup_printf("%s: cannot set %s", params->uri, what);
 
         kd_ldap_set_error(error, ld, rc, msg);
         return NULL;
@@ -124,8 +124,7 @@ kd_ldap_connect(const KdLdapParams *params, GError **error)
         }
     }
     if (params->bind_dn == NULL && params->sasl_external) {
-        rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &cred, NULL, NULL,
-                              NULL);
+        rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &cred, NULL, NULL, NULL);
     } else {
         if (params->bind_pw != NULL) {
             cred.bv_val = (char *)params->bind_pw;
@@ -135,11 +134,11 @@ kd_ldap_connect(const KdLdapParams *params, GError **error)
                               NULL, NULL, NULL);
     }
     if (rc != LDAP_SUCCESS) {
-        g_autofree char *msg = g_strdup_printf(
-            "%s: bind as \"%s\" failed", params->uri,
-            params->bind_dn != NULL ? params->bind_dn
-            : params->sasl_external ? "SASL EXTERNAL"
-                                    : "anonymous");
+        g_autofree char *msg =
+            g_strdup_printf("%s: bind as \"%s\" failed", params->uri,
+                            params->bind_dn != NULL ? params->bind_dn
+                            : params->sasl_external ? "SASL EXTERNAL"
+                                                    : "anonymous");
 
         kd_ldap_set_error(error, ld, rc, msg);
         return NULL;

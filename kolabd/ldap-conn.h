@@ -26,16 +26,16 @@
 GQuark kd_ldap_error_quark(void);
 
 typedef struct {
-    const char *uri;       /* one or more LDAP URIs, space separated */
-    const char *bind_dn;   /* NULL: anonymous (or SASL EXTERNAL) */
-    const char *bind_pw;   /* in memory; never logged */
-    gboolean starttls;     /* ldap:// only: StartTLS, required */
-    gboolean sasl_external; /* bind with SASL EXTERNAL (ldapi://) */
-    const char *tls_cacert; /* CA file for TLS; NULL: system default */
-    int network_timeout_s; /* connect; 0 = 10 */
-    int op_timeout_s;      /* bind and synchronous operations; 0 = 30 */
-    int keepalive_idle_s;  /* 0 = 60 */
-    int keepalive_probes;  /* 0 = 5 */
+    const char *uri;          /* one or more LDAP URIs, space separated */
+    const char *bind_dn;      /* NULL: anonymous (or SASL EXTERNAL) */
+    const char *bind_pw;      /* in memory; never logged */
+    gboolean starttls;        /* ldap:// only: StartTLS, required */
+    gboolean sasl_external;   /* bind with SASL EXTERNAL (ldapi://) */
+    const char *tls_cacert;   /* CA file for TLS; NULL: system default */
+    int network_timeout_s;    /* connect; 0 = 10 */
+    int op_timeout_s;         /* bind and synchronous operations; 0 = 30 */
+    int keepalive_idle_s;     /* 0 = 60 */
+    int keepalive_probes;     /* 0 = 5 */
     int keepalive_interval_s; /* 0 = 10 */
     int tcp_user_timeout_ms;  /* 0 = 120000 */
 } KdLdapParams;

@@ -4,39 +4,11 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "ldap-sync-dispatch.h"
+#include "ldap-sync-dispatch-private.h"
 
-G_DEFINE_QUARK(kd-sync-error-quark, kd_sync_error)
+G_DEFINE_QUARK(kd - sync - error - quark, kd_sync_error)
 
-#define LOG_DOMAIN "kolabd-sync"
-
-struct KdSyncDispatch {
-    KdStore *store;
-    KdSyncTuning tuning;
-    KdSyncClassifyFunc classify;
-    gpointer classify_data;
-    KdSyncNotifyFunc notify;
-    gpointer notify_data;
-
-    /* per search */
-    gboolean persist;
-    gboolean refreshing;
-    gboolean req_had_cookie;
-    gboolean present_semantics;
-    GHashTable *present_set;     /* uuid (16 bytes) set */
-    GHashTable *pending_deletes; /* delete-phase uuids, applied at the end */
-    GBytes *staged_cookie;
-    GBytes *restart_cookie;      /* from a 4096 Sync Done */
-    char *hold_reason;           /* hold every inferred delete */
-
-    /* open batch */
-    guint batch_n;
-    gint64 batch_start;          /* monotonic us */
-    guint batch_dirty;
-
-    guint refresh_count;
-    guint held_count;
-};
+#define LOG_DOMAIN KD_SYNC_LOG_DOMAIN
 
 static guint
 uuid_hash(gconstpointer key)
@@ -64,8 +36,8 @@ uuid_set_new(void)
     return g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
 }
 
-static void
-uuid_set_add(GHashTable *set, const guint8 *uuid)
+void
+kd_sync_dispatch_set_add(GHashTable *set, const guint8 *uuid)
 {
     if (!g_hash_table_contains(set, uuid)) {
         g_hash_table_add(set, g_memdup2(uuid, KD_UUID_LEN));
@@ -201,8 +173,8 @@ kd_sync_dispatch_start(KdSyncDispatch *d, const char *params_hash,
 
 /* ---- transactions ---------------------------------------------------- */
 
-static gboolean
-ensure_tx(KdSyncDispatch *d, GError **error)
+gboolean
+kd_sync_dispatch_ensure_tx(KdSyncDispatch *d, GError **error)
 {
     if (kd_store_in_transaction(d->store)) {
         return TRUE;
@@ -216,8 +188,8 @@ ensure_tx(KdSyncDispatch *d, GError **error)
     return TRUE;
 }
 
-static gboolean
-commit(KdSyncDispatch *d, GError **error)
+gboolean
+kd_sync_dispatch_commit(KdSyncDispatch *d, GError **error)
 {
     guint dirty = d->batch_dirty;
 
@@ -260,7 +232,7 @@ kd_sync_dispatch_flush_due(KdSyncDispatch *d)
 gboolean
 kd_sync_dispatch_flush(KdSyncDispatch *d, GError **error)
 {
-    return commit(d, error);
+    return kd_sync_dispatch_commit(d, error);
 }
 
 void
@@ -270,7 +242,7 @@ kd_sync_dispatch_abort(KdSyncDispatch *d)
 
     if (d->refreshing) {
         kd_store_rollback(d->store);
-    } else if (!commit(d, &error)) {
+    } else if (!kd_sync_dispatch_commit(d, &error)) {
         g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "sync: %s", error->message);
     }
     reset_search(d);
@@ -278,9 +250,9 @@ kd_sync_dispatch_abort(KdSyncDispatch *d)
 
 /* ---- applying changes ------------------------------------------------ */
 
-static gboolean
-apply_absent(KdSyncDispatch *d, const guint8 *uuid, const char *hold,
-             GError **error)
+gboolean
+kd_sync_dispatch_apply_absent(KdSyncDispatch *d, const guint8 *uuid,
+                              const char *hold, GError **error)
 {
     gboolean changed = FALSE;
 
@@ -306,10 +278,10 @@ apply_entry(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
         /* The DN is empty or the new, out-of-scope one: ignore it. */
         g_hash_table_remove(d->present_set, ev->uuid);
         g_hash_table_remove(d->pending_deletes, ev->uuid);
-        return apply_absent(d, ev->uuid, NULL, error);
+        return kd_sync_dispatch_apply_absent(d, ev->uuid, NULL, error);
     }
     if (d->refreshing) {
-        uuid_set_add(d->present_set, ev->uuid);
+        kd_sync_dispatch_set_add(d->present_set, ev->uuid);
         g_hash_table_remove(d->pending_deletes, ev->uuid);
     }
     if (ev->state == KD_SYNC_STATE_PRESENT) {
@@ -317,7 +289,7 @@ apply_entry(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
     }
     object = d->classify(ev->uuid, ev->entry, d->classify_data);
     if (object == NULL || object->kind == KD_OBJECT_NONE) {
-        return apply_absent(d, ev->uuid, NULL, error);
+        return kd_sync_dispatch_apply_absent(d, ev->uuid, NULL, error);
     }
     memcpy(object->uuid, ev->uuid, KD_UUID_LEN);
     if (!kd_store_put_object(d->store, object, &changed, error)) {
@@ -329,150 +301,10 @@ apply_entry(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
     return TRUE;
 }
 
-/* The guard's verdict for @n deletes: NULL to apply, or a hold reason
- * (newly allocated). */
-static char *
-guard_verdict(KdSyncDispatch *d, guint n, gint64 n_present,
-              gboolean empty_present_set)
-{
-    if (n == 0) {
-        return NULL;
-    }
-    if (d->hold_reason != NULL) {
-        return g_strdup_printf("held after %s", d->hold_reason);
-    }
-    if (empty_present_set && n_present > 0) {
-        return g_strdup("refresh listed no entries while the store has"
-                        " some");
-    }
-    if (d->tuning.delete_max_count > 0 && n > d->tuning.delete_max_count) {
-        return g_strdup_printf("%u inferred deletes exceed the limit of %u",
-                               n, d->tuning.delete_max_count);
-    }
-    if (d->tuning.delete_max_percent > 0 &&
-        (gint64)n * 100 > (gint64)d->tuning.delete_max_percent * n_present) {
-        return g_strdup_printf("%u inferred deletes exceed %u%% of %"
-                               G_GINT64_FORMAT " objects",
-                               n, d->tuning.delete_max_percent, n_present);
-    }
-    return NULL;
-}
-
-typedef struct {
-    KdSyncDispatch *d;
-    GPtrArray *deletes;
-} SweepCtx;
-
-static gboolean
-sweep_one(const guint8 uuid[KD_UUID_LEN], gpointer data)
-{
-    SweepCtx *ctx = data;
-
-    if (!g_hash_table_contains(ctx->d->present_set, uuid) &&
-        !g_hash_table_contains(ctx->d->pending_deletes, uuid)) {
-        g_ptr_array_add(ctx->deletes, g_memdup2(uuid, KD_UUID_LEN));
-    }
-    return TRUE;
-}
-
-/* Marks @deletes absent through the guard. */
-static gboolean
-guarded_deletes(KdSyncDispatch *d, GPtrArray *deletes,
-                gboolean empty_present_set, GError **error)
-{
-    g_autofree char *hold = NULL;
-    gint64 n_present = kd_store_count_objects(d->store, 1, error);
-
-    if (n_present < 0) {
-        return FALSE;
-    }
-    hold = guard_verdict(d, deletes->len, n_present, empty_present_set);
-    if (hold != NULL) {
-        g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-              "sync: holding %u inferred deletes: %s", deletes->len, hold);
-    }
-    for (guint i = 0; i < deletes->len; i++) {
-        if (!apply_absent(d, deletes->pdata[i], hold, error)) {
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-static gboolean
-end_refresh(KdSyncDispatch *d, GError **error)
-{
-    g_autoptr(GPtrArray) deletes = g_ptr_array_new_with_free_func(g_free);
-    GHashTableIter it;
-    gpointer key;
-    SweepCtx ctx = {d, deletes};
-    gboolean empty;
-
-    if (!ensure_tx(d, error)) {
-        return FALSE;
-    }
-    g_hash_table_iter_init(&it, d->pending_deletes);
-    while (g_hash_table_iter_next(&it, &key, NULL)) {
-        g_ptr_array_add(deletes, g_memdup2(key, KD_UUID_LEN));
-    }
-    if (d->present_semantics &&
-        !kd_store_foreach_present(d->store, sweep_one, &ctx, error)) {
-        kd_store_rollback(d->store);
-        return FALSE;
-    }
-    empty = d->present_semantics && g_hash_table_size(d->present_set) == 0;
-    if (!guarded_deletes(d, deletes, empty, error) ||
-        !kd_store_set_cookie(d->store, d->staged_cookie, error) ||
-        !kd_store_refresh_ended(d->store, error)) {
-        kd_store_rollback(d->store);
-        return FALSE;
-    }
-    d->refreshing = FALSE;
-    g_clear_pointer(&d->staged_cookie, g_bytes_unref);
-    if (!commit(d, error)) {
-        return FALSE;
-    }
-    g_hash_table_remove_all(d->present_set);
-    g_hash_table_remove_all(d->pending_deletes);
-    g_clear_pointer(&d->hold_reason, g_free);
-    d->present_semantics = FALSE;
-    d->refresh_count++;
-    return TRUE;
-}
-
-static gboolean
-apply_id_set(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
-{
-    guint n = kd_sync_event_n_uuids(ev);
-    g_autoptr(GPtrArray) deletes = NULL;
-
-    for (guint i = 0; i < n && d->refreshing; i++) {
-        const guint8 *uuid = ev->uuids->data + i * KD_UUID_LEN;
-
-        if (ev->refresh_deletes) {
-            uuid_set_add(d->pending_deletes, uuid);
-            g_hash_table_remove(d->present_set, uuid);
-        } else {
-            uuid_set_add(d->present_set, uuid);
-        }
-    }
-    if (d->refreshing || !ev->refresh_deletes) {
-        return TRUE; /* a present list outside a refresh means nothing */
-    }
-    deletes = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < n; i++) {
-        g_ptr_array_add(deletes,
-                        g_memdup2(ev->uuids->data + i * KD_UUID_LEN,
-                                  KD_UUID_LEN));
-    }
-    return guarded_deletes(d, deletes, FALSE, error);
-}
-
 /* ---- results --------------------------------------------------------- */
 
-static KdSyncNext
-fail(KdSyncDispatch *d, KdSyncNext next, GError **error, int code,
-     const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+static KdSyncNext fail(KdSyncDispatch *d, KdSyncNext next, GError **error,
+                       int code, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
 static KdSyncNext
 fail(KdSyncDispatch *d, KdSyncNext next, GError **error, int code,
@@ -525,7 +357,7 @@ apply_done(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
         if (!ev->refresh_deletes || !d->req_had_cookie) {
             d->present_semantics = TRUE;
         }
-        if (!end_refresh(d, error)) {
+        if (!kd_sync_sweep_end_refresh(d, error)) {
             reset_search(d);
             return KD_SYNC_NEXT_RECONNECT;
         }
@@ -545,17 +377,18 @@ apply_done(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
         }
         g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
               "sync: refresh required (%s): dropping the cookie, full"
-              " refresh with deletes held", text);
+              " refresh with deletes held",
+              text);
         return drop_cookie_and(d, KD_SYNC_NEXT_RESTART,
                                "a sync refresh required (4096)", error);
     case LDAP_UNWILLING_TO_PERFORM: /* 53 */
         g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
               "sync: provider refused our cookie (53: %s); was it restored"
-              " from a backup? Full refresh with every delete held", text);
+              " from a backup? Full refresh with every delete held",
+              text);
         kd_sync_dispatch_abort(d);
         g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_PROVIDER_RESET,
-                    "provider state is older than our cookie (53) %s",
-                    text);
+                    "provider state is older than our cookie (53) %s", text);
         return drop_cookie_and(d, KD_SYNC_NEXT_RECONNECT,
                                "a provider reset (53)", error);
     case LDAP_SIZELIMIT_EXCEEDED:
@@ -568,14 +401,13 @@ apply_done(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
                     ldap_err2string(ev->rc), ev->rc, text);
     default:
         return fail(d, KD_SYNC_NEXT_RECONNECT, error, KD_SYNC_ERROR_RESULT,
-                    "sync search failed: %s (%d) %s",
-                    ldap_err2string(ev->rc), ev->rc, text);
+                    "sync search failed: %s (%d) %s", ldap_err2string(ev->rc),
+                    ev->rc, text);
     }
 }
 
 KdSyncNext
-kd_sync_dispatch_event(KdSyncDispatch *d, const KdSyncEvent *ev,
-                       GError **error)
+kd_sync_dispatch_event(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
 {
     gboolean ok = TRUE;
     gboolean end = FALSE;
@@ -588,7 +420,7 @@ kd_sync_dispatch_event(KdSyncDispatch *d, const KdSyncEvent *ev,
               "sync: ignoring a search reference");
         return KD_SYNC_NEXT_CONTINUE;
     }
-    if (!ensure_tx(d, error)) {
+    if (!kd_sync_dispatch_ensure_tx(d, error)) {
         return fail(d, KD_SYNC_NEXT_RECONNECT, NULL, 0, "store");
     }
     switch (ev->type) {
@@ -600,7 +432,7 @@ kd_sync_dispatch_event(KdSyncDispatch *d, const KdSyncEvent *ev,
         stage_cookie(d, ev->cookie);
         break;
     case KD_SYNC_EV_ID_SET:
-        ok = apply_id_set(d, ev, error);
+        ok = kd_sync_sweep_id_set(d, ev, error);
         if (!d->refreshing) {
             /* during a refresh it is csn=<old>,delcsn=...: not ours */
             stage_cookie(d, ev->cookie);
@@ -628,7 +460,7 @@ kd_sync_dispatch_event(KdSyncDispatch *d, const KdSyncEvent *ev,
                         KD_SYNC_ERROR_PROTOCOL,
                         "refresh end outside a refresh");
         }
-        ok = end_refresh(d, error);
+        ok = kd_sync_sweep_end_refresh(d, error);
         return ok ? KD_SYNC_NEXT_CONTINUE
                   : fail(d, KD_SYNC_NEXT_RECONNECT, NULL, 0, "store");
     }
@@ -640,7 +472,7 @@ kd_sync_dispatch_event(KdSyncDispatch *d, const KdSyncEvent *ev,
     if (d->refreshing ? d->batch_n >= d->tuning.refresh_batch
                       : (d->batch_n >= d->tuning.batch_max ||
                          kd_sync_dispatch_flush_due(d) == 0)) {
-        if (!commit(d, error)) {
+        if (!kd_sync_dispatch_commit(d, error)) {
             return fail(d, KD_SYNC_NEXT_RECONNECT, NULL, 0, "store");
         }
     }

@@ -52,13 +52,13 @@ typedef void (*KdSyncNotifyFunc)(guint n_dirty, gpointer user_data);
 GQuark kd_sync_error_quark(void);
 
 typedef enum {
-    KD_SYNC_ERROR_PROTOCOL,      /* malformed or unexpected message */
-    KD_SYNC_ERROR_CONNECTION,    /* connection lost or cannot connect */
-    KD_SYNC_ERROR_SEARCH_ENDED,  /* SearchResultDone rc 0 in persist */
+    KD_SYNC_ERROR_PROTOCOL,         /* malformed or unexpected message */
+    KD_SYNC_ERROR_CONNECTION,       /* connection lost or cannot connect */
+    KD_SYNC_ERROR_SEARCH_ENDED,     /* SearchResultDone rc 0 in persist */
     KD_SYNC_ERROR_REFRESH_REQUIRED, /* 4096 */
     KD_SYNC_ERROR_PROVIDER_RESET,   /* 53: provider older than cookie */
-    KD_SYNC_ERROR_TRUNCATED,     /* 4 / 3 / 11: refresh incomplete */
-    KD_SYNC_ERROR_RESULT,        /* any other result code */
+    KD_SYNC_ERROR_TRUNCATED,        /* 4 / 3 / 11: refresh incomplete */
+    KD_SYNC_ERROR_RESULT,           /* any other result code */
     KD_SYNC_ERROR_CANCELLED,
 } KdSyncError;
 
@@ -83,8 +83,7 @@ typedef enum {
 typedef struct KdSyncDispatch KdSyncDispatch;
 
 /* @store is borrowed and must outlive the dispatcher. */
-KdSyncDispatch *kd_sync_dispatch_new(KdStore *store,
-                                     const KdSyncTuning *tuning,
+KdSyncDispatch *kd_sync_dispatch_new(KdStore *store, const KdSyncTuning *tuning,
                                      KdSyncClassifyFunc classify,
                                      gpointer classify_data);
 void kd_sync_dispatch_free(KdSyncDispatch *dispatch);

@@ -5,7 +5,7 @@
 
 #include "ldap-sync-parse.h"
 
-G_DEFINE_QUARK(kd-sync-parse-error-quark, kd_sync_parse_error)
+G_DEFINE_QUARK(kd - sync - parse - error - quark, kd_sync_parse_error)
 
 /* RFC 4533 tags (ldap.h has the same values under LDAP_TAG_*). */
 #define TAG_COOKIE 0x04UL
@@ -150,8 +150,7 @@ kd_sync_decode_state(const struct berval *value, KdSyncEvent *event,
                     (unsigned long)uuid.bv_len);
         return FALSE;
     }
-    if (ok && (state < KD_SYNC_STATE_PRESENT ||
-               state > KD_SYNC_STATE_DELETE)) {
+    if (ok && (state < KD_SYNC_STATE_PRESENT || state > KD_SYNC_STATE_DELETE)) {
         ber_free(ber, 1);
         g_set_error(error, KD_SYNC_PARSE_ERROR, 0,
                     "Sync State control: unknown state %d", (int)state);
@@ -231,8 +230,7 @@ kd_sync_decode_info(const struct berval *value, KdSyncEvent *event,
     default:
         ber_free(ber, 1);
         g_set_error(error, KD_SYNC_PARSE_ERROR, 0,
-                    "syncInfo: unknown choice tag 0x%lx",
-                    (unsigned long)tag);
+                    "syncInfo: unknown choice tag 0x%lx", (unsigned long)tag);
         return FALSE;
     }
     ber_free(ber, 1);

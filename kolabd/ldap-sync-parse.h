@@ -47,9 +47,9 @@ typedef enum {
 typedef struct {
     KdSyncEventType type;
     /* ENTRY */
-    int state;                 /* KD_SYNC_STATE_* */
+    int state; /* KD_SYNC_STATE_* */
     guint8 uuid[KD_UUID_LEN];
-    KdEntry *entry;            /* owned; DN may be empty */
+    KdEntry *entry; /* owned; DN may be empty */
     /* every type: the cookie carried, NULL when absent (may be empty) */
     GBytes *cookie;
     /* REFRESH_DELETE / REFRESH_PRESENT: refreshDone (default TRUE) */
@@ -60,7 +60,7 @@ typedef struct {
     GByteArray *uuids;
     /* DONE */
     int rc;
-    char *text;                /* diagnostic message or NULL */
+    char *text; /* diagnostic message or NULL */
     gboolean has_done_control;
 } KdSyncEvent;
 
@@ -77,8 +77,7 @@ guint kd_sync_event_n_uuids(const KdSyncEvent *event);
  * non-empty, and reloadHint. @value_out gets memory from liblber: free
  * value_out->bv_val with ber_memfree.
  */
-gboolean kd_sync_encode_request(int mode, GBytes *cookie,
-                                gboolean reload_hint,
+gboolean kd_sync_encode_request(int mode, GBytes *cookie, gboolean reload_hint,
                                 struct berval *value_out, GError **error);
 
 /* Decoders for control values; they fill the fields of @event. */

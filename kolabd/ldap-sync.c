@@ -53,10 +53,10 @@ kd_sync_params_hash(const KdSyncParams *p)
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_autofree char *scope = g_strdup_printf("%d", p->scope);
 
-#define ADD(s)                                                               \
-    do {                                                                     \
-        const char *s_ = (s) != NULL ? (s) : "";                             \
-        g_checksum_update(sum, (const guchar *)s_, (gssize)strlen(s_) + 1);  \
+#define ADD(s)                                                                 \
+    do {                                                                       \
+        const char *s_ = (s) != NULL ? (s) : "";                               \
+        g_checksum_update(sum, (const guchar *)s_, (gssize)strlen(s_) + 1);    \
     } while (0)
 
     ADD(p->ldap.uri);
@@ -82,8 +82,7 @@ env_u64(const char *name)
 
 KdSync *
 kd_sync_new(const KdSyncParams *params, const char *store_path,
-            KdSyncClassifyFunc classify, gpointer classify_data,
-            GError **error)
+            KdSyncClassifyFunc classify, gpointer classify_data, GError **error)
 {
     g_autoptr(KdSync) sync = NULL;
 
@@ -97,8 +96,8 @@ kd_sync_new(const KdSyncParams *params, const char *store_path,
     sync->bind_pw = g_strdup(params->ldap.bind_pw);
     sync->tls_cacert = g_strdup(params->ldap.tls_cacert);
     sync->base = g_strdup(params->base);
-    sync->filter = g_strdup(params->filter != NULL ? params->filter
-                                                   : "(objectClass=*)");
+    sync->filter =
+        g_strdup(params->filter != NULL ? params->filter : "(objectClass=*)");
     sync->attrs = g_strdupv((char **)params->attrs);
     sync->params.ldap.uri = sync->uri;
     sync->params.ldap.bind_dn = sync->bind_dn;
@@ -172,8 +171,7 @@ set_status(KdSync *sync, gboolean connected, const char *error_text)
     sync->held_count = kd_sync_dispatch_held_count(sync->dispatch);
     g_mutex_unlock(&sync->lock);
     if (!kd_store_in_transaction(sync->store) &&
-        !kd_store_set_sync_status(sync->store, connected, error_text,
-                                  &error)) {
+        !kd_store_set_sync_status(sync->store, connected, error_text, &error)) {
         g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "sync: %s", error->message);
     }
 }
@@ -354,8 +352,7 @@ run_search(KdSync *sync, gboolean persist, gboolean use_cookie,
         event = kd_sync_event_from_message(ld, msg, error);
         if (event == NULL) {
             kd_sync_dispatch_abort(sync->dispatch);
-            g_prefix_error(error, "sync protocol error from %s: ",
-                           sync->uri);
+            g_prefix_error(error, "sync protocol error from %s: ", sync->uri);
             next = KD_SYNC_NEXT_RECONNECT;
             break;
         }
@@ -366,8 +363,7 @@ run_search(KdSync *sync, gboolean persist, gboolean use_cookie,
         }
     }
     if (next == KD_SYNC_NEXT_CONTINUE && error != NULL && *error == NULL) {
-        g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_CANCELLED,
-                    "cancelled");
+        g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_CANCELLED, "cancelled");
     }
     return next;
 }
@@ -416,9 +412,9 @@ kd_sync_run(KdSync *sync, GCancellable *cancel, GError **error)
             delay = sync->params.backoff_max_ms;
             break;
         default:
-            backoff = backoff == 0 ? sync->params.backoff_min_ms
-                                   : MIN(backoff * 2,
-                                         sync->params.backoff_max_ms);
+            backoff = backoff == 0
+                          ? sync->params.backoff_min_ms
+                          : MIN(backoff * 2, sync->params.backoff_max_ms);
             /* Full jitter over the upper half. */
             delay = backoff / 2 +
                     (guint)g_random_int_range(0, (gint32)(backoff / 2 + 1));

@@ -35,12 +35,12 @@
 typedef struct {
     KdLdapParams ldap;
     const char *base;
-    int scope;                 /* LDAP_SCOPE_SUBTREE, ... */
-    const char *filter;        /* NULL: "(objectClass=*)" */
-    const char *const *attrs;  /* NULL-terminated; NULL: all user attrs */
-    KdSyncTuning tuning;       /* guard and batching */
-    guint backoff_min_ms;      /* first retry delay */
-    guint backoff_max_ms;      /* cap; also the delay after 4/3/11 */
+    int scope;                /* LDAP_SCOPE_SUBTREE, ... */
+    const char *filter;       /* NULL: "(objectClass=*)" */
+    const char *const *attrs; /* NULL-terminated; NULL: all user attrs */
+    KdSyncTuning tuning;      /* guard and batching */
+    guint backoff_min_ms;     /* first retry delay */
+    guint backoff_max_ms;     /* cap; also the delay after 4/3/11 */
 } KdSyncParams;
 
 /*

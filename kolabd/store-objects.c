@@ -133,8 +133,7 @@ kd_store_get_object(KdStore *store, const guint8 uuid[KD_UUID_LEN],
     object->acl = kd_store_column_dup(stmt, 6);
     object->folder_type = kd_store_column_dup(stmt, 7);
     object->mailhost = kd_store_column_dup(stmt, 8);
-    object->attrs = attrs_from_text(
-        (const char *)sqlite3_column_text(stmt, 9));
+    object->attrs = attrs_from_text((const char *)sqlite3_column_text(stmt, 9));
     object->error = kd_store_column_dup(stmt, 10);
     if (present_out != NULL) {
         *present_out = sqlite3_column_int(stmt, 11) != 0;
@@ -195,8 +194,7 @@ kd_store_put_object(KdStore *store, const KdObject *object,
         g_propagate_error(error, g_steal_pointer(&local));
         return kd_store_auto_end(store, owned, FALSE, NULL);
     }
-    changed = old == NULL || !present ||
-              !kd_object_same_desired(old, object);
+    changed = old == NULL || !present || !kd_object_same_desired(old, object);
     ok = TRUE;
     if (changed || g_strcmp0(old->dn, object->dn) != 0) {
         ok = write_object(store, object, error);
@@ -204,8 +202,7 @@ kd_store_put_object(KdStore *store, const KdObject *object,
     if (ok && changed) {
         /* An absent object coming back: a held delete is moot. */
         ok = kd_store_mark_dirty(store, object->uuid,
-                                 old != NULL && !present ? 0 : -1, NULL,
-                                 error);
+                                 old != NULL && !present ? 0 : -1, NULL, error);
     }
     if (!kd_store_auto_end(store, owned, ok, error)) {
         return FALSE;
@@ -242,8 +239,8 @@ kd_store_mark_absent(KdStore *store, const guint8 uuid[KD_UUID_LEN],
         sqlite3_bind_int64(stmt, 1, now);
         sqlite3_bind_int64(stmt, 2, now);
         sqlite3_bind_blob(stmt, 3, uuid, KD_UUID_LEN, SQLITE_TRANSIENT);
-        ok = kd_store_step_done(store, stmt, "cannot mark object absent",
-                                error);
+        ok =
+            kd_store_step_done(store, stmt, "cannot mark object absent", error);
     }
     n = ok ? sqlite3_changes(store->db) : 0;
     if (ok && n > 0) {
@@ -338,8 +335,8 @@ kd_store_count_objects(KdStore *store, int present, GError **error)
 {
     gint64 n;
     sqlite3_stmt *stmt = kd_store_stmt(
-        store,
-        "SELECT count(*) FROM objects WHERE ?1 < 0 OR present = ?1", error);
+        store, "SELECT count(*) FROM objects WHERE ?1 < 0 OR present = ?1",
+        error);
 
     if (stmt == NULL) {
         return -1;

@@ -12,12 +12,11 @@ kd_store_work_due(KdStore *store, gint64 now, guint limit, GArray *items_out,
 {
     gint n = 0;
     int rc;
-    sqlite3_stmt *stmt = kd_store_stmt(
-        store,
-        "SELECT uuid, gen, attempts FROM work"
-        " WHERE hold = 0 AND next_try <= ?"
-        " ORDER BY enqueued_at, rowid LIMIT ?",
-        error);
+    sqlite3_stmt *stmt = kd_store_stmt(store,
+                                       "SELECT uuid, gen, attempts FROM work"
+                                       " WHERE hold = 0 AND next_try <= ?"
+                                       " ORDER BY enqueued_at, rowid LIMIT ?",
+                                       error);
 
     g_return_val_if_fail(items_out != NULL, -1);
     if (stmt == NULL) {
@@ -47,8 +46,8 @@ kd_store_work_due(KdStore *store, gint64 now, guint limit, GArray *items_out,
 }
 
 gboolean
-kd_store_work_done(KdStore *store, const guint8 uuid[KD_UUID_LEN],
-                   gint64 gen, GError **error)
+kd_store_work_done(KdStore *store, const guint8 uuid[KD_UUID_LEN], gint64 gen,
+                   GError **error)
 {
     sqlite3_stmt *stmt = kd_store_stmt(
         store, "DELETE FROM work WHERE uuid = ? AND gen = ?", error);
@@ -62,9 +61,8 @@ kd_store_work_done(KdStore *store, const guint8 uuid[KD_UUID_LEN],
 }
 
 gboolean
-kd_store_work_retry(KdStore *store, const guint8 uuid[KD_UUID_LEN],
-                    gint64 gen, gint64 next_try, const char *error_text,
-                    GError **error)
+kd_store_work_retry(KdStore *store, const guint8 uuid[KD_UUID_LEN], gint64 gen,
+                    gint64 next_try, const char *error_text, GError **error)
 {
     sqlite3_stmt *stmt = kd_store_stmt(
         store,
@@ -81,8 +79,7 @@ kd_store_work_retry(KdStore *store, const guint8 uuid[KD_UUID_LEN],
     sqlite3_bind_int64(stmt, 2, gen);
     kd_store_bind_text(stmt, 3, error_text);
     sqlite3_bind_int64(stmt, 4, next_try);
-    return kd_store_step_done(store, stmt, "cannot record work failure",
-                              error);
+    return kd_store_step_done(store, stmt, "cannot record work failure", error);
 }
 
 gboolean
@@ -150,11 +147,11 @@ kd_store_get_applied(KdStore *store, const guint8 uuid[KD_UUID_LEN],
 {
     KdApplied *applied;
     int rc;
-    sqlite3_stmt *stmt = kd_store_stmt(
-        store,
-        "SELECT kind, mailbox, server, quota, acl, folder_type,"
-        " folders_done, applied_at FROM applied WHERE uuid = ?",
-        error);
+    sqlite3_stmt *stmt =
+        kd_store_stmt(store,
+                      "SELECT kind, mailbox, server, quota, acl, folder_type,"
+                      " folders_done, applied_at FROM applied WHERE uuid = ?",
+                      error);
 
     if (stmt == NULL) {
         return NULL;
@@ -183,8 +180,7 @@ kd_store_get_applied(KdStore *store, const guint8 uuid[KD_UUID_LEN],
 }
 
 gboolean
-kd_store_put_applied(KdStore *store, const KdApplied *applied,
-                     GError **error)
+kd_store_put_applied(KdStore *store, const KdApplied *applied, GError **error)
 {
     sqlite3_stmt *stmt = kd_store_stmt(
         store,
@@ -204,11 +200,10 @@ kd_store_put_applied(KdStore *store, const KdApplied *applied,
     kd_store_bind_text(stmt, 6, applied->acl);
     kd_store_bind_text(stmt, 7, applied->folder_type);
     sqlite3_bind_int(stmt, 8, applied->folders_done ? 1 : 0);
-    sqlite3_bind_int64(stmt, 9, applied->applied_at != 0
-                                    ? applied->applied_at
-                                    : kd_store_now());
-    return kd_store_step_done(store, stmt, "cannot store applied state",
-                              error);
+    sqlite3_bind_int64(stmt, 9,
+                       applied->applied_at != 0 ? applied->applied_at
+                                                : kd_store_now());
+    return kd_store_step_done(store, stmt, "cannot store applied state", error);
 }
 
 gboolean
@@ -240,8 +235,7 @@ kd_backend_row_free(KdBackendRow *row)
 }
 
 gboolean
-kd_store_put_backend(KdStore *store, const KdBackendRow *row,
-                     GError **error)
+kd_store_put_backend(KdStore *store, const KdBackendRow *row, GError **error)
 {
     sqlite3_stmt *stmt = kd_store_stmt(
         store,
@@ -257,8 +251,8 @@ kd_store_put_backend(KdStore *store, const KdBackendRow *row,
     kd_store_bind_text(stmt, 2, row->servername);
     sqlite3_bind_int64(stmt, 3, row->mailboxes);
     sqlite3_bind_int(stmt, 4, row->up ? 1 : 0);
-    sqlite3_bind_int64(stmt, 5, row->updated_at != 0 ? row->updated_at
-                                                     : kd_store_now());
+    sqlite3_bind_int64(stmt, 5,
+                       row->updated_at != 0 ? row->updated_at : kd_store_now());
     return kd_store_step_done(store, stmt, "cannot store backend", error);
 }
 
@@ -365,8 +359,7 @@ kd_store_work_problems(KdStore *store, guint limit, GError **error)
         return NULL;
     }
     sqlite3_bind_int64(stmt, 1, limit);
-    rows = g_ptr_array_new_with_free_func(
-        (GDestroyNotify)kd_work_problem_free);
+    rows = g_ptr_array_new_with_free_func((GDestroyNotify)kd_work_problem_free);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         KdWorkProblem *p;
 

@@ -5,7 +5,7 @@
 
 #include "store-private.h"
 
-G_DEFINE_QUARK(kd-store-error-quark, kd_store_error)
+G_DEFINE_QUARK(kd - store - error - quark, kd_store_error)
 
 /* Migration N brings user_version from N-1 to N. */
 static const char *const migrations[] = {
@@ -83,8 +83,8 @@ kd_store_stmt(KdStore *store, const char *sql, GError **error)
         sqlite3_clear_bindings(stmt);
         return stmt;
     }
-    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &stmt, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                           NULL) != SQLITE_OK) {
         kd_store_set_error(store, error, "cannot prepare statement");
         return NULL;
     }
@@ -188,13 +188,13 @@ kd_store_open(const char *path, GError **error)
 {
     g_autoptr(KdStore) store = g_new0(KdStore, 1);
     gboolean memory = g_strcmp0(path, ":memory:") == 0;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                SQLITE_OPEN_NOMUTEX;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 
     g_return_val_if_fail(path != NULL, NULL);
     store->path = g_strdup(path);
-    store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                         stmt_finalize);
+    store->stmts =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, stmt_finalize);
     if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
         if (store->db == NULL) {
             g_set_error(error, KD_STORE_ERROR, SQLITE_NOMEM,
@@ -206,8 +206,7 @@ kd_store_open(const char *path, GError **error)
     }
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, 10000);
-    if (!memory && !kd_store_exec(store, "PRAGMA journal_mode = WAL",
-                                  error)) {
+    if (!memory && !kd_store_exec(store, "PRAGMA journal_mode = WAL", error)) {
         return NULL;
     }
     if (!kd_store_exec(store,
@@ -289,8 +288,7 @@ kd_store_auto_begin(KdStore *store, gboolean *owned_out, GError **error)
 }
 
 gboolean
-kd_store_auto_end(KdStore *store, gboolean owned, gboolean ok,
-                  GError **error)
+kd_store_auto_end(KdStore *store, gboolean owned, gboolean ok, GError **error)
 {
     if (!owned) {
         return ok;
@@ -411,8 +409,7 @@ kd_store_set_params_hash(KdStore *store, const char *params_hash,
         return FALSE;
     }
     kd_store_bind_text(stmt, 1, params_hash);
-    return kd_store_step_done(store, stmt, "cannot store params hash",
-                              error);
+    return kd_store_step_done(store, stmt, "cannot store params hash", error);
 }
 
 gboolean
@@ -428,8 +425,7 @@ kd_store_refresh_ended(KdStore *store, GError **error)
         return FALSE;
     }
     sqlite3_bind_int64(stmt, 1, kd_store_now());
-    return kd_store_step_done(store, stmt, "cannot record refresh end",
-                              error);
+    return kd_store_step_done(store, stmt, "cannot record refresh end", error);
 }
 
 gboolean
@@ -446,6 +442,5 @@ kd_store_set_sync_status(KdStore *store, gboolean connected,
     }
     sqlite3_bind_int(stmt, 1, connected ? 1 : 0);
     kd_store_bind_text(stmt, 2, last_error);
-    return kd_store_step_done(store, stmt, "cannot store sync status",
-                              error);
+    return kd_store_step_done(store, stmt, "cannot store sync status", error);
 }

@@ -73,14 +73,14 @@ gboolean kd_store_in_transaction(KdStore *store);
 /* ---- sync_state ------------------------------------------------------ */
 
 typedef struct {
-    GBytes *cookie;     /* NULL: none */
-    char *params_hash;  /* NULL: never synced */
-    gint64 refresh_gen; /* bumped whenever the cookie is dropped */
+    GBytes *cookie;          /* NULL: none */
+    char *params_hash;       /* NULL: never synced */
+    gint64 refresh_gen;      /* bumped whenever the cookie is dropped */
     gint64 last_refresh_end; /* unix seconds, 0 = never */
-    char *last_error;   /* NULL: none */
+    char *last_error;        /* NULL: none */
     gboolean connected;
-    char *hold_reason;  /* non-NULL: hold the next refresh's inferred
-                         * deletes (after 53, 4096, changed params) */
+    char *hold_reason;        /* non-NULL: hold the next refresh's inferred
+                               * deletes (after 53, 4096, changed params) */
     gint64 cookie_updated_at; /* unix seconds of the last cookie write */
 } KdSyncState;
 
@@ -151,8 +151,7 @@ gboolean kd_store_get_absent_since(KdStore *store,
                                    gint64 *absent_since_out, GError **error);
 /* Deletes the object row (the reconciler does this once an absent object
  * is fully handled). */
-gboolean kd_store_delete_object(KdStore *store,
-                                const guint8 uuid[KD_UUID_LEN],
+gboolean kd_store_delete_object(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                                 GError **error);
 
 typedef gboolean (*KdStoreUuidFunc)(const guint8 uuid[KD_UUID_LEN],
@@ -194,8 +193,7 @@ gboolean kd_store_work_retry(KdStore *store, const guint8 uuid[KD_UUID_LEN],
 /* Holds (creating the row if needed) / releases the work row of @uuid. */
 gboolean kd_store_work_hold(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                             const char *reason, GError **error);
-gboolean kd_store_work_release(KdStore *store,
-                               const guint8 uuid[KD_UUID_LEN],
+gboolean kd_store_work_release(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                                GError **error);
 /* Marks @uuid dirty (used by the reconciler to requeue; not held). */
 gboolean kd_store_work_touch(KdStore *store, const guint8 uuid[KD_UUID_LEN],
@@ -206,8 +204,8 @@ gboolean kd_store_work_touch(KdStore *store, const guint8 uuid[KD_UUID_LEN],
 typedef struct {
     guint8 uuid[KD_UUID_LEN];
     KdObjectKind kind;
-    char *mailbox;     /* NULL: none created */
-    char *server;      /* servername holding it */
+    char *mailbox; /* NULL: none created */
+    char *server;  /* servername holding it */
     gint64 quota_kib;
     char *acl;
     char *folder_type;
@@ -219,13 +217,11 @@ void kd_applied_free(KdApplied *applied);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdApplied, kd_applied_free)
 
 /* NULL without error when there is no row. */
-KdApplied *kd_store_get_applied(KdStore *store,
-                                const guint8 uuid[KD_UUID_LEN],
+KdApplied *kd_store_get_applied(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                                 GError **error);
 gboolean kd_store_put_applied(KdStore *store, const KdApplied *applied,
                               GError **error);
-gboolean kd_store_delete_applied(KdStore *store,
-                                 const guint8 uuid[KD_UUID_LEN],
+gboolean kd_store_delete_applied(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                                  GError **error);
 
 /* ---- backends -------------------------------------------------------- */
@@ -250,10 +246,10 @@ typedef struct {
     gint64 users_present;
     gint64 shared_present;
     gint64 absent;
-    gint64 refused;      /* present objects with an error */
-    gint64 queue;        /* work rows */
-    gint64 held;         /* held work rows */
-    gint64 failing;      /* work rows with attempts > 0 */
+    gint64 refused;         /* present objects with an error */
+    gint64 queue;           /* work rows */
+    gint64 held;            /* held work rows */
+    gint64 failing;         /* work rows with attempts > 0 */
     gint64 oldest_enqueued; /* unix seconds, 0 when the queue is empty */
 } KdStoreCounts;
 
@@ -262,8 +258,8 @@ gboolean kd_store_counts(KdStore *store, KdStoreCounts *counts_out,
 
 typedef struct {
     guint8 uuid[KD_UUID_LEN];
-    char *dn;          /* may be NULL */
-    char *text;        /* last_error or hold_reason */
+    char *dn;   /* may be NULL */
+    char *text; /* last_error or hold_reason */
     gboolean held;
     gint attempts;
 } KdWorkProblem;
@@ -271,7 +267,6 @@ typedef struct {
 void kd_work_problem_free(KdWorkProblem *problem);
 /* Up to @limit held or failing work rows (held first, then by attempts),
  * as a new GPtrArray of KdWorkProblem. */
-GPtrArray *kd_store_work_problems(KdStore *store, guint limit,
-                                  GError **error);
+GPtrArray *kd_store_work_problems(KdStore *store, guint limit, GError **error);
 
 #endif /* KOLABD_STORE_H */

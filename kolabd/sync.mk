@@ -6,6 +6,7 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/ldap-conn.c kolabd/ldap-conn.h \
 	kolabd/ldap-sync.c kolabd/ldap-sync.h \
 	kolabd/ldap-sync-dispatch.c kolabd/ldap-sync-dispatch.h \
+	kolabd/ldap-sync-dispatch-private.h kolabd/ldap-sync-sweep.c \
 	kolabd/ldap-sync-parse.c kolabd/ldap-sync-parse.h
 
 check_PROGRAMS += tests/unit/test-store

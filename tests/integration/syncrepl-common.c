@@ -41,8 +41,8 @@ kd_test_ldap_truth(const char *uri, const char *bind_dn, const char *pw,
     if (ld == NULL) {
         return NULL;
     }
-    rc = ldap_search_ext_s(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs, 0,
-                           NULL, NULL, NULL, 0, &res);
+    rc = ldap_search_ext_s(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL,
+                           NULL, NULL, 0, &res);
     if (rc != LDAP_SUCCESS) {
         kd_ldap_set_error(error, ld, rc, "ground truth search");
         return NULL;
@@ -60,9 +60,9 @@ kd_test_ldap_truth(const char *uri, const char *bind_dn, const char *pw,
 
             if (kd_uuid_from_string(text, uuid)) {
                 kd_uuid_to_hex(uuid, hex);
-                g_hash_table_insert(truth, g_strdup(hex),
-                                    g_ascii_strdown(m[0]->bv_val,
-                                                    (gssize)m[0]->bv_len));
+                g_hash_table_insert(
+                    truth, g_strdup(hex),
+                    g_ascii_strdown(m[0]->bv_val, (gssize)m[0]->bv_len));
             }
         }
         ldap_value_free_len(u);
@@ -120,15 +120,15 @@ kd_test_diff(GHashTable *truth, GHashTable *store)
         const char *s = g_hash_table_lookup(store, k);
 
         if (g_strcmp0(s, v) != 0 && n++ < 5) {
-            g_string_append_printf(diff, " %s: ldap %s store %s;",
-                                   (char *)k, (char *)v, s ? s : "-");
+            g_string_append_printf(diff, " %s: ldap %s store %s;", (char *)k,
+                                   (char *)v, s ? s : "-");
         }
     }
     g_hash_table_iter_init(&it, store);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         if (!g_hash_table_contains(truth, k) && n++ < 10) {
-            g_string_append_printf(diff, " %s: only in store (%s);",
-                                   (char *)k, (char *)v);
+            g_string_append_printf(diff, " %s: only in store (%s);", (char *)k,
+                                   (char *)v);
         }
     }
     if (n == 0) {
@@ -136,9 +136,9 @@ kd_test_diff(GHashTable *truth, GHashTable *store)
         return NULL;
     }
     {
-        g_autofree char *head = g_strdup_printf(
-            "%u differences (ldap %u, store %u):", n,
-            g_hash_table_size(truth), g_hash_table_size(store));
+        g_autofree char *head =
+            g_strdup_printf("%u differences (ldap %u, store %u):", n,
+                            g_hash_table_size(truth), g_hash_table_size(store));
 
         g_string_prepend(diff, head);
     }

@@ -16,8 +16,8 @@
 #define KD_TEST_FILTER "(&(objectClass=inetOrgPerson)(mail=*))"
 extern const char *const kd_test_attrs[];
 
-KdObject *kd_test_classify(const guint8 uuid[KD_UUID_LEN],
-                           const KdEntry *entry, gpointer user_data);
+KdObject *kd_test_classify(const guint8 uuid[KD_UUID_LEN], const KdEntry *entry,
+                           gpointer user_data);
 
 /* A plain (non-sync) subtree search of @base with @filter, bound as
  * @bind_dn/@pw: a new table hex uuid -> mail, or NULL with @error. */

@@ -72,10 +72,9 @@ kd_sync_test_new(const KdSyncTestOptions *opts)
         g_unlink(bulk);
     }
     check(error, "kd_sandbox_start");
-    t->store_path = g_build_filename(kd_sandbox_dir(t->sb), "kolabd.db",
-                                     NULL);
-    t->base = g_strdup_printf("ou=People,%s",
-                              kd_sandbox_need(t->sb, "BASE_DN"));
+    t->store_path = g_build_filename(kd_sandbox_dir(t->sb), "kolabd.db", NULL);
+    t->base =
+        g_strdup_printf("ou=People,%s", kd_sandbox_need(t->sb, "BASE_DN"));
     t->root_pw = kd_sandbox_read_secret(t->sb, "ROOT_PW_FILE", &error);
     check(error, "root password");
     g_strchomp(t->root_pw);
@@ -129,17 +128,15 @@ kd_sync_test_params(KdSyncTest *t, const char *dn_key, const char *pw_key,
 }
 
 gboolean
-kd_sync_test_refresh_as(KdSyncTest *t, const char *dn_key,
-                        const char *pw_key, gboolean use_cookie,
-                        GError **error)
+kd_sync_test_refresh_as(KdSyncTest *t, const char *dn_key, const char *pw_key,
+                        gboolean use_cookie, GError **error)
 {
     g_autofree char *pw = NULL;
     g_autoptr(KdSync) sync = NULL;
     KdSyncParams params;
 
     kd_sync_test_params(t, dn_key, pw_key, &params, &pw);
-    sync = kd_sync_new(&params, t->store_path, kd_test_classify, NULL,
-                       error);
+    sync = kd_sync_new(&params, t->store_path, kd_test_classify, NULL, error);
     if (sync == NULL) {
         return FALSE;
     }
@@ -164,8 +161,8 @@ kd_sync_test_diff(KdSyncTest *t, const char *store_path)
     g_autoptr(GHashTable) store = NULL;
 
     truth = kd_test_ldap_truth(kd_sandbox_need(t->sb, "LDAP_URI"),
-                               kd_sandbox_need(t->sb, "ROOT_DN"),
-                               t->root_pw, t->base, KD_TEST_FILTER, &error);
+                               kd_sandbox_need(t->sb, "ROOT_DN"), t->root_pw,
+                               t->base, KD_TEST_FILTER, &error);
     check(error, "ground truth");
     store = kd_test_store_present(store_path, &error);
     check(error, "store");
@@ -397,8 +394,8 @@ kd_sync_test_run_start(KdSyncTest *t)
     KdSyncParams params;
 
     kd_sync_test_params(t, "SERVICE_DN", "SERVICE_PW_FILE", &params, &pw);
-    t->sync = kd_sync_new(&params, t->store_path, kd_test_classify, NULL,
-                          &error);
+    t->sync =
+        kd_sync_new(&params, t->store_path, kd_test_classify, NULL, &error);
     check(error, "kd_sync_new");
     t->cancel = g_cancellable_new();
     t->thread = g_thread_new("sync", run_thread, t);
@@ -418,18 +415,18 @@ kd_sync_test_run_stop(KdSyncTest *t)
     g_clear_pointer(&t->sync, kd_sync_free);
 }
 
-#define WAIT_FOR(cond, what)                                                 \
-    do {                                                                     \
-        gint64 end_ = g_get_monotonic_time() + WAIT_US;                      \
-        while (!(cond)) {                                                    \
-            if (g_get_monotonic_time() > end_) {                             \
-                g_autofree char *e_ =                                        \
-                    t->sync ? kd_sync_dup_last_error(t->sync) : NULL;        \
-                fail_msg("timed out waiting for %s (last error: %s)", what,  \
-                         e_ ? e_ : "none");                                  \
-            }                                                                \
-            g_usleep(20000);                                                 \
-        }                                                                    \
+#define WAIT_FOR(cond, what)                                                   \
+    do {                                                                       \
+        gint64 end_ = g_get_monotonic_time() + WAIT_US;                        \
+        while (!(cond)) {                                                      \
+            if (g_get_monotonic_time() > end_) {                               \
+                g_autofree char *e_ =                                          \
+                    t->sync ? kd_sync_dup_last_error(t->sync) : NULL;          \
+                fail_msg("timed out waiting for %s (last error: %s)", what,    \
+                         e_ ? e_ : "none");                                    \
+            }                                                                  \
+            g_usleep(20000);                                                   \
+        }                                                                      \
     } while (0)
 
 void

@@ -15,20 +15,20 @@
 #include "store.h"
 
 typedef struct {
-    guint sessionlog;     /* 0: sandbox default */
+    guint sessionlog; /* 0: sandbox default */
     gboolean reloadhint;
-    guint n_users;        /* added with ldapadd: u1..uN */
-    guint n_bulk;         /* loaded with slapadd before start: b1..bN */
-    guint bulk_padding;   /* bytes of "description" per bulk entry */
+    guint n_users;      /* added with ldapadd: u1..uN */
+    guint n_bulk;       /* loaded with slapadd before start: b1..bN */
+    guint bulk_padding; /* bytes of "description" per bulk entry */
 } KdSyncTestOptions;
 
 typedef struct {
     KdSandbox *sb;
     char *store_path;
-    char *base;           /* ou=People,<BASE_DN> */
+    char *base; /* ou=People,<BASE_DN> */
     char *root_pw;
     char *service_pw;
-    GHashTable *uuids;    /* user number -> 16-byte uuid (cache) */
+    GHashTable *uuids; /* user number -> 16-byte uuid (cache) */
     /* background consumer (kd_sync_test_run_start) */
     KdSync *sync;
     GCancellable *cancel;
@@ -42,9 +42,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdSyncTest, kd_sync_test_free)
 /* Consumer parameters bound as the identity in sandbox keys @dn_key /
  * @pw_key (e.g. "SERVICE_DN", "SERVICE_PW_FILE"); strings owned by @t or
  * static. The password is stored in *@pw_out (g_free). */
-void kd_sync_test_params(KdSyncTest *t, const char *dn_key,
-                         const char *pw_key, KdSyncParams *params,
-                         char **pw_out);
+void kd_sync_test_params(KdSyncTest *t, const char *dn_key, const char *pw_key,
+                         KdSyncParams *params, char **pw_out);
 
 /* One refreshOnly as the service DN; fails the test on error. */
 void kd_sync_test_refresh(KdSyncTest *t, gboolean use_cookie);
@@ -71,8 +70,8 @@ void kd_sync_test_add_users(KdSyncTest *t, guint first, guint count);
 void kd_sync_test_delete_user(KdSyncTest *t, guint n);
 void kd_sync_test_set_mail(KdSyncTest *t, guint n, const char *mail);
 /* kd-sandbox CMD DIR ARGS... (NULL-terminated). */
-void kd_sync_test_ctl(KdSyncTest *t, const char *cmd, ...)
-    G_GNUC_NULL_TERMINATED;
+void kd_sync_test_ctl(KdSyncTest *t, const char *cmd,
+                      ...) G_GNUC_NULL_TERMINATED;
 
 /* kd_sync_run on a thread with backoff 100 ms .. 1 s; stop joins it. */
 void kd_sync_test_run_start(KdSyncTest *t);

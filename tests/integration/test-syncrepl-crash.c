@@ -62,8 +62,8 @@ test_syncrepl_provider_killed_mid_refresh(void **state)
     kd_sync_test_params(t, "SERVICE_DN", "SERVICE_PW_FILE", &params, &pw);
     params.attrs = NULL;
     g_setenv("KD_SYNC_TEST_DELAY_US", "200", TRUE);
-    job.sync = kd_sync_new(&params, t->store_path, kd_test_classify, NULL,
-                           &error);
+    job.sync =
+        kd_sync_new(&params, t->store_path, kd_test_classify, NULL, &error);
     g_unsetenv("KD_SYNC_TEST_DELAY_US");
     assert_non_null(job.sync);
     thread = g_thread_new("refresh", refresh_thread, &job);
@@ -73,8 +73,8 @@ test_syncrepl_provider_killed_mid_refresh(void **state)
     if (job.ok) {
         fail_msg("the refresh completed although slapd was killed");
     }
-    assert_true(g_error_matches(job.error, KD_SYNC_ERROR,
-                                KD_SYNC_ERROR_CONNECTION));
+    assert_true(
+        g_error_matches(job.error, KD_SYNC_ERROR, KD_SYNC_ERROR_CONNECTION));
     g_clear_error(&job.error);
     kd_sync_free(job.sync);
 
@@ -91,8 +91,8 @@ test_syncrepl_provider_killed_mid_refresh(void **state)
     kd_sync_test_ctl(t, "start", "slapd", NULL);
     kd_sync_test_ldif(t, "dn: uid=b1,ou=People,dc=example,dc=org\n"
                          "changetype: delete\n");
-    job.sync = kd_sync_new(&params, t->store_path, kd_test_classify, NULL,
-                           &error);
+    job.sync =
+        kd_sync_new(&params, t->store_path, kd_test_classify, NULL, &error);
     assert_non_null(job.sync);
     assert_true(kd_sync_refresh_once(job.sync, TRUE, NULL, &error));
     kd_sync_free(job.sync);
@@ -128,8 +128,8 @@ spawn_tool(KdSyncTest *t, guint delay_us)
     p = g_subprocess_launcher_spawn(
         l, &error, tool, "--uri", kd_sandbox_need(t->sb, "LDAP_URI"),
         "--bind-dn", kd_sandbox_need(t->sb, "SERVICE_DN"), "--pw-file",
-        kd_sandbox_need(t->sb, "SERVICE_PW_FILE"), "--base", t->base,
-        "--store", t->store_path, NULL);
+        kd_sandbox_need(t->sb, "SERVICE_PW_FILE"), "--base", t->base, "--store",
+        t->store_path, NULL);
     if (p == NULL) {
         fail_msg("cannot start %s: %s", tool, error->message);
     }

@@ -93,11 +93,10 @@ test_syncrepl_refresh_phases(void **state)
         g_autoptr(GBytes) c3 = NULL;
 
         kd_sync_test_delete_user(t, 40);
-        assert_false(kd_sync_test_refresh_as(t, "NOLIMIT_DN",
-                                             "NOLIMIT_PW_FILE", FALSE,
-                                             &error));
-        assert_true(g_error_matches(error, KD_SYNC_ERROR,
-                                    KD_SYNC_ERROR_TRUNCATED));
+        assert_false(kd_sync_test_refresh_as(t, "NOLIMIT_DN", "NOLIMIT_PW_FILE",
+                                             FALSE, &error));
+        assert_true(
+            g_error_matches(error, KD_SYNC_ERROR, KD_SYNC_ERROR_TRUNCATED));
         after = kd_sync_test_counts(t);
         assert_int_equal(after.users_present, before.users_present);
         assert_int_equal(after.absent, before.absent);
@@ -156,9 +155,9 @@ test_syncrepl_persist_edge_cases(void **state)
     kd_sync_test_wait_refreshes(t, 1);
     kd_sync_test_wait_same(t);
 
-    kd_sync_test_set_mail(t, 1, "new1@example.org");   /* modify */
-    kd_sync_test_add_users(t, 100, 2);                  /* add */
-    kd_sync_test_delete_user(t, 2);                     /* delete */
+    kd_sync_test_set_mail(t, 1, "new1@example.org"); /* modify */
+    kd_sync_test_add_users(t, 100, 2);               /* add */
+    kd_sync_test_delete_user(t, 2);                  /* delete */
     kd_sync_test_wait_same(t);
 
     /* modrdn inside the scope: same uuid, new DN, no new work */
@@ -207,10 +206,9 @@ test_syncrepl_persist_edge_cases(void **state)
     {
         KdStoreCounts c0 = kd_sync_test_counts(t), c1;
 
-        kd_sync_test_ldif(t,
-                          "dn: uid=kolab-nolimit,ou=Special Users,"
-                          "dc=example,dc=org\n"
-                          "changetype: modify\nreplace: sn\nsn: X\n");
+        kd_sync_test_ldif(t, "dn: uid=kolab-nolimit,ou=Special Users,"
+                             "dc=example,dc=org\n"
+                             "changetype: modify\nreplace: sn\nsn: X\n");
         kd_sync_test_wait_cookie_change(t, before);
         c1 = kd_sync_test_counts(t);
         assert_int_equal(c1.queue, c0.queue);

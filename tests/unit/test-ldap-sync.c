@@ -164,14 +164,13 @@ feed(Fixture *f, KdSyncEvent *ev)
 }
 
 static void
-start(Fixture *f, const char *hash, gboolean persist,
-      const char *expect_cookie)
+start(Fixture *f, const char *hash, gboolean persist, const char *expect_cookie)
 {
     g_autoptr(GBytes) cookie = NULL;
     g_autoptr(GError) error = NULL;
 
-    assert_true(kd_sync_dispatch_start(f->d, hash, persist, TRUE, &cookie,
-                                       &error));
+    assert_true(
+        kd_sync_dispatch_start(f->d, hash, persist, TRUE, &cookie, &error));
     if (expect_cookie == NULL) {
         assert_null(cookie);
     } else {
@@ -254,8 +253,8 @@ test_ldap_sync_encode_request(void **state)
     struct berval cookie;
     g_autoptr(GBytes) c = bytes("rid=000,csn=x");
 
-    assert_true(kd_sync_encode_request(LDAP_SYNC_REFRESH_AND_PERSIST, c,
-                                       TRUE, &v, NULL));
+    assert_true(kd_sync_encode_request(LDAP_SYNC_REFRESH_AND_PERSIST, c, TRUE,
+                                       &v, NULL));
     ber = ber_init(&v);
     assert_int_not_equal(ber_scanf(ber, "{emb}", &mode, &cookie, &hint),
                          LBER_ERROR);
@@ -269,8 +268,8 @@ test_ldap_sync_encode_request(void **state)
     /* No (or an empty) cookie: the field is omitted. */
     g_bytes_unref(c);
     c = bytes("");
-    assert_true(kd_sync_encode_request(LDAP_SYNC_REFRESH_ONLY, c, TRUE, &v,
-                                       NULL));
+    assert_true(
+        kd_sync_encode_request(LDAP_SYNC_REFRESH_ONLY, c, TRUE, &v, NULL));
     ber = ber_init(&v);
     assert_int_not_equal(ber_scanf(ber, "{eb}", &mode, &hint), LBER_ERROR);
     assert_int_equal(mode, LDAP_SYNC_REFRESH_ONLY);
@@ -544,8 +543,8 @@ static void
 test_ldap_sync_guard_holds_mass_delete(void **state)
 {
     Fixture *f = *state;
-    KdSyncTuning tuning = {.delete_max_count = 3, .batch_max = 1,
-                           .refresh_batch = 10};
+    KdSyncTuning tuning = {
+        .delete_max_count = 3, .batch_max = 1, .refresh_batch = 10};
     KdSyncDispatch *d2;
 
     load(f, 10);
@@ -566,8 +565,8 @@ static void
 test_ldap_sync_guard_percent_and_empty_set(void **state)
 {
     Fixture *f = *state;
-    KdSyncTuning tuning = {.delete_max_percent = 25, .batch_max = 1,
-                           .refresh_batch = 10};
+    KdSyncTuning tuning = {
+        .delete_max_percent = 25, .batch_max = 1, .refresh_batch = 10};
 
     load(f, 8);
     kd_sync_dispatch_free(f->d);
@@ -632,8 +631,8 @@ static void
 test_ldap_sync_persist_idset_is_guarded(void **state)
 {
     Fixture *f = *state;
-    KdSyncTuning tuning = {.delete_max_count = 2, .batch_max = 1,
-                           .refresh_batch = 10};
+    KdSyncTuning tuning = {
+        .delete_max_count = 2, .batch_max = 1, .refresh_batch = 10};
 
     load(f, 10);
     kd_sync_dispatch_free(f->d);
@@ -662,15 +661,15 @@ test_ldap_sync_refresh_required_drops_cookie(void **state)
     load(f, 3);
     /* 4096 with a cookie in Sync Done: restart with it, keep ours */
     start(f, "h", TRUE, "c1");
-    assert_int_equal(feed(f, ev_done(LDAP_SYNC_REFRESH_REQUIRED, "cx",
-                                     FALSE, TRUE)),
-                     KD_SYNC_NEXT_RESTART);
+    assert_int_equal(
+        feed(f, ev_done(LDAP_SYNC_REFRESH_REQUIRED, "cx", FALSE, TRUE)),
+        KD_SYNC_NEXT_RESTART);
     assert_cookie(f, "c1");
     start(f, "h", TRUE, "cx");
     /* 4096 without: the cookie is dropped durably */
-    assert_int_equal(feed(f, ev_done(LDAP_SYNC_REFRESH_REQUIRED, NULL, FALSE,
-                                     FALSE)),
-                     KD_SYNC_NEXT_RESTART);
+    assert_int_equal(
+        feed(f, ev_done(LDAP_SYNC_REFRESH_REQUIRED, NULL, FALSE, FALSE)),
+        KD_SYNC_NEXT_RESTART);
     assert_cookie(f, NULL);
     start(f, "h", TRUE, NULL);
     feed(f, ev_entry(KD_SYNC_STATE_ADD, 1, "u1@example.org", NULL));
@@ -694,9 +693,9 @@ test_ldap_sync_provider_reset_53(void **state)
 
     load(f, 3);
     start(f, "h", TRUE, "c1");
-    assert_int_equal(feed(f, ev_done(LDAP_UNWILLING_TO_PERFORM, NULL, FALSE,
-                                     FALSE)),
-                     KD_SYNC_NEXT_RECONNECT);
+    assert_int_equal(
+        feed(f, ev_done(LDAP_UNWILLING_TO_PERFORM, NULL, FALSE, FALSE)),
+        KD_SYNC_NEXT_RECONNECT);
     s = kd_store_get_sync_state(f->store, NULL);
     assert_null(s->cookie);
     assert_non_null(strstr(s->hold_reason, "53"));
@@ -713,9 +712,9 @@ test_ldap_sync_size_limit_changes_nothing(void **state)
     load(f, 5);
     start(f, "h", FALSE, "c1");
     feed(f, ev_entry(KD_SYNC_STATE_ADD, 1, "u1@example.org", NULL));
-    assert_int_equal(feed(f, ev_done(LDAP_SIZELIMIT_EXCEEDED, NULL, FALSE,
-                                     FALSE)),
-                     KD_SYNC_NEXT_LONG_BACKOFF);
+    assert_int_equal(
+        feed(f, ev_done(LDAP_SIZELIMIT_EXCEEDED, NULL, FALSE, FALSE)),
+        KD_SYNC_NEXT_LONG_BACKOFF);
     assert_int_equal(counts(f).users_present, 5);
     assert_cookie(f, "c1");
     /* a refresh cut short without Sync Done is a protocol error too */

@@ -54,8 +54,7 @@ work_gen(KdStore *store, const guint8 uuid[KD_UUID_LEN])
 {
     g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(KdWorkItem));
 
-    assert_true(kd_store_work_due(store, G_MAXINT64, 1000, items, NULL) >=
-                0);
+    assert_true(kd_store_work_due(store, G_MAXINT64, 1000, items, NULL) >= 0);
     for (guint i = 0; i < items->len; i++) {
         KdWorkItem *it = &g_array_index(items, KdWorkItem, i);
 
@@ -178,14 +177,13 @@ test_store_mark_absent_and_hold(void **state)
 
         assert_true(kd_store_get_absent_since(store, a->uuid, &since, NULL));
         assert_true(since > 0);
-        assert_true(kd_store_get_absent_since(store, unknown, &untouched,
-                                              NULL));
+        assert_true(
+            kd_store_get_absent_since(store, unknown, &untouched, NULL));
         assert_int_equal(untouched, -1);
     }
     assert_non_null(kd_store_get_db(store));
 
-    assert_int_equal(kd_store_work_due(store, G_MAXINT64, 10, items, NULL),
-                     1);
+    assert_int_equal(kd_store_work_due(store, G_MAXINT64, 10, items, NULL), 1);
     assert_memory_equal(g_array_index(items, KdWorkItem, 0).uuid, a->uuid,
                         KD_UUID_LEN);
     assert_true(kd_store_counts(store, &counts, NULL));
@@ -221,8 +219,7 @@ test_store_work_gen_keeps_newer_change(void **state)
     assert_int_equal(work_gen(store, a->uuid), 2);
 
     /* Failure: not due until next_try. */
-    assert_true(kd_store_work_retry(store, a->uuid, 2, 500, "IMAP down",
-                                    NULL));
+    assert_true(kd_store_work_retry(store, a->uuid, 2, 500, "IMAP down", NULL));
     g_array_set_size(items, 0);
     assert_int_equal(kd_store_work_due(store, 499, 10, items, NULL), 0);
     assert_int_equal(kd_store_work_due(store, 500, 10, items, NULL), 1);
@@ -362,14 +359,13 @@ test_store_file_survives_reopen_and_refuses_newer_schema(void **state)
     kd_store_free(store);
 
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
-                                  NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     store = kd_store_open(path, &error);
     assert_null(store);
-    assert_true(g_error_matches(error, KD_STORE_ERROR,
-                                KD_STORE_ERROR_SCHEMA));
+    assert_true(g_error_matches(error, KD_STORE_ERROR, KD_STORE_ERROR_SCHEMA));
     assert_non_null(strstr(error->message, "state.db"));
 
     g_unlink(wal);
