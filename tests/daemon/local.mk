@@ -1,0 +1,10 @@
+# tests/daemon/: integration tests of the daemon's lifecycle (readiness
+# notification, reload, config errors, shutdown under load, privilege
+# drop, hooks, status) against the sandbox; see tests/daemon/*.sh.
+check_PROGRAMS += tests/daemon/kd-notify-listen
+tests_daemon_kd_notify_listen_SOURCES = tests/daemon/kd-notify-listen.c
+TESTS += \
+	tests/daemon/test-notify.sh
+EXTRA_DIST += \
+	tests/daemon/lib-daemon.sh \
+	tests/daemon/test-notify.sh
