@@ -7,7 +7,6 @@
 
 #include "app.h"
 #include "cli.h"
-#include "store-extra.h"
 
 typedef struct {
     GPtrArray *uuids;  /* guint8[16] copies */

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "engine-private.h"
-#include "store-extra.h"
 #include "store.h"
 
 #define KD_LOG_DOMAIN "kolabd"

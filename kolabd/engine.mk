@@ -15,7 +15,6 @@ kolabd_libkolabd_la_SOURCES += \
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/directory.c kolabd/directory.h
 kolabd_libkolabd_la_SOURCES += \
-	kolabd/store-extra.c kolabd/store-extra.h \
 	kolabd/engine.c kolabd/engine.h kolabd/engine-private.h \
 	kolabd/worker.c
 kolabd_libkolabd_la_SOURCES += \
