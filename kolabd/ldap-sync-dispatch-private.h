@@ -29,6 +29,8 @@ struct KdSyncDispatch {
     GBytes *staged_cookie;
     GBytes *restart_cookie; /* from a 4096 Sync Done */
     char *hold_reason;      /* hold every inferred delete */
+    gint64 search_started;  /* unix us: the sweep spares objects
+                             * written since (by another consumer) */
 
     /* open batch */
     guint batch_n;

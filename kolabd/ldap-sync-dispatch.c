@@ -168,6 +168,7 @@ kd_sync_dispatch_start(KdSyncDispatch *d, const char *params_hash,
         *cookie_out = g_bytes_ref(state->cookie);
     }
     d->req_had_cookie = *cookie_out != NULL;
+    d->search_started = g_get_real_time();
     return TRUE;
 }
 

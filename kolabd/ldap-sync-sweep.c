@@ -95,7 +95,8 @@ kd_sync_sweep_end_refresh(KdSyncDispatch *d, GError **error)
         g_ptr_array_add(deletes, g_memdup2(key, KD_UUID_LEN));
     }
     if (d->present_semantics &&
-        !kd_store_foreach_present(d->store, sweep_one, &ctx, error)) {
+        !kd_store_foreach_present_before(d->store, d->search_started,
+                                         sweep_one, &ctx, error)) {
         kd_store_rollback(d->store);
         return FALSE;
     }

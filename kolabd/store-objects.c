@@ -169,7 +169,8 @@ write_object(KdStore *store, const KdObject *object, GError **error)
     kd_store_bind_text(stmt, 10, object->mailhost);
     kd_store_bind_text(stmt, 11, attrs);
     kd_store_bind_text(stmt, 12, object->error);
-    sqlite3_bind_int64(stmt, 13, kd_store_now());
+    /* microseconds: the refresh sweep compares it with its start */
+    sqlite3_bind_int64(stmt, 13, g_get_real_time());
     return kd_store_step_done(store, stmt, "cannot store object", error);
 }
 
@@ -234,10 +235,8 @@ kd_store_mark_absent(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                          error);
     ok = stmt != NULL;
     if (ok) {
-        gint64 now = kd_store_now();
-
-        sqlite3_bind_int64(stmt, 1, now);
-        sqlite3_bind_int64(stmt, 2, now);
+        sqlite3_bind_int64(stmt, 1, kd_store_now());
+        sqlite3_bind_int64(stmt, 2, g_get_real_time());
         sqlite3_bind_blob(stmt, 3, uuid, KD_UUID_LEN, SQLITE_TRANSIENT);
         ok =
             kd_store_step_done(store, stmt, "cannot mark object absent", error);
@@ -301,17 +300,28 @@ gboolean
 kd_store_foreach_present(KdStore *store, KdStoreUuidFunc func,
                          gpointer user_data, GError **error)
 {
+    return kd_store_foreach_present_before(store, G_MAXINT64, func,
+                                           user_data, error);
+}
+
+gboolean
+kd_store_foreach_present_before(KdStore *store, gint64 before,
+                                KdStoreUuidFunc func, gpointer user_data,
+                                GError **error)
+{
     sqlite3_stmt *stmt = NULL;
     int rc;
 
     /* Not cached: @func may use cached statements of its own. */
     if (sqlite3_prepare_v2(store->db,
                            "SELECT uuid FROM objects WHERE present = 1"
+                           " AND (updated_at IS NULL OR updated_at < ?)"
                            " ORDER BY uuid",
                            -1, &stmt, NULL) != SQLITE_OK) {
         kd_store_set_error(store, error, "cannot list objects");
         return FALSE;
     }
+    sqlite3_bind_int64(stmt, 1, before);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(stmt, 0) != KD_UUID_LEN) {
             continue;

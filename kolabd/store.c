@@ -29,6 +29,7 @@ static const char *const migrations[] = {
     " acl TEXT, folder_type TEXT, mailhost TEXT, attrs TEXT, error TEXT,"
     " present INTEGER NOT NULL DEFAULT 1,"
     " absent_since INTEGER,"
+    /* updated_at: unix microseconds of the last write */
     " updated_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX objects_mail ON objects (mail);"
     "CREATE INDEX objects_mailbox ON objects (mailbox);"

@@ -162,6 +162,16 @@ typedef gboolean (*KdStoreUuidFunc)(const guint8 uuid[KD_UUID_LEN],
  */
 gboolean kd_store_foreach_present(KdStore *store, KdStoreUuidFunc func,
                                   gpointer user_data, GError **error);
+/*
+ * The same for present objects last written before @before (unix
+ * microseconds, as g_get_real_time()). The refresh sweep uses it with the time its search started,
+ * so that an object another consumer (a `kolabd resync` beside the
+ * daemon, or the daemon beside a resync) wrote meanwhile is never taken
+ * for deleted.
+ */
+gboolean kd_store_foreach_present_before(KdStore *store, gint64 before,
+                                         KdStoreUuidFunc func,
+                                         gpointer user_data, GError **error);
 /* Number of objects with the given presence (-1: all). */
 gint64 kd_store_count_objects(KdStore *store, int present, GError **error);
 

@@ -539,6 +539,37 @@ test_ldap_sync_present_phase(void **state)
     assert_int_equal(counts(f).held, 0);
 }
 
+/* `kolabd resync` and the daemon may both consume into one store: a
+ * refresh must not take an object another consumer wrote after this
+ * refresh's search started for deleted. */
+static void
+test_ldap_sync_sweep_spares_concurrent_writes(void **state)
+{
+    Fixture *f = *state;
+    static const guint8 other_uuid[KD_UUID_LEN] = {0xee, 7};
+    g_autoptr(KdObject) other = kd_object_new(other_uuid);
+
+    load(f, 4);
+    start(f, "h", TRUE, "c1");
+    g_usleep(2000);
+    other->kind = KD_OBJECT_USER;
+    other->mail = g_strdup("late@example.org");
+    other->mailbox = g_strdup("user/late@example.org");
+    assert_true(kd_store_put_object(f->store, other, NULL, NULL));
+    feed(f, ev_idset(FALSE, NULL, 2, 3)); /* 2, 3, 4 */
+    feed(f, ev_info(KD_SYNC_EV_REFRESH_PRESENT, "c3", TRUE));
+    assert_false(present(f, 1));
+    for (guint i = 2; i <= 4; i++) {
+        assert_true(present(f, i));
+    }
+    {
+        gboolean p = FALSE;
+
+        kd_object_free(kd_store_get_object(f->store, other_uuid, &p, NULL));
+        assert_true(p);
+    }
+}
+
 static void
 test_ldap_sync_guard_holds_mass_delete(void **state)
 {
@@ -807,6 +838,7 @@ main(void)
         T(test_ldap_sync_lost_connection_discards_refresh),
         T(test_ldap_sync_delete_phase),
         T(test_ldap_sync_present_phase),
+        T(test_ldap_sync_sweep_spares_concurrent_writes),
         T(test_ldap_sync_guard_holds_mass_delete),
         T(test_ldap_sync_guard_percent_and_empty_set),
         T(test_ldap_sync_persist_batches_cookie),
