@@ -10,6 +10,9 @@
 #define RESULT_BATCH 256
 #define DUE_BATCH 512
 #define BACKOFF_MAX_S 300
+/* How long a dispatched item is claimed (see kd_store_work_lease); longer
+ * than any one job, which its IMAP and LDAP timeouts bound. */
+#define LEASE_S 120
 
 struct KdEngine {
     KdEngineConfig cfg;
@@ -721,6 +724,11 @@ dispatch_due(KdEngine *engine)
             kd_store_work_done(engine->store, item->uuid, item->gen, NULL);
             kd_job_free(job);
             continue;
+        }
+        if (!kd_store_work_lease(engine->store, item->uuid, item->gen,
+                                 now + LEASE_S, &error)) {
+            g_critical("store: %s", error->message);
+            g_clear_error(&error);
         }
         g_hash_table_add(engine->in_flight, g_strdup(hex));
         room--;

@@ -83,6 +83,23 @@ kd_store_work_retry(KdStore *store, const guint8 uuid[KD_UUID_LEN], gint64 gen,
 }
 
 gboolean
+kd_store_work_lease(KdStore *store, const guint8 uuid[KD_UUID_LEN],
+                    gint64 gen, gint64 until, GError **error)
+{
+    sqlite3_stmt *stmt = kd_store_stmt(
+        store, "UPDATE work SET next_try = ?3 WHERE uuid = ?1 AND gen = ?2",
+        error);
+
+    if (stmt == NULL) {
+        return FALSE;
+    }
+    sqlite3_bind_blob(stmt, 1, uuid, KD_UUID_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 2, gen);
+    sqlite3_bind_int64(stmt, 3, until);
+    return kd_store_step_done(store, stmt, "cannot lease work", error);
+}
+
+gboolean
 kd_store_work_hold(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                    const char *reason, GError **error)
 {

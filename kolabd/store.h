@@ -200,6 +200,15 @@ gboolean kd_store_work_done(KdStore *store, const guint8 uuid[KD_UUID_LEN],
 gboolean kd_store_work_retry(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                              gint64 gen, gint64 next_try,
                              const char *error_text, GError **error);
+/*
+ * Claims the work row of @uuid at @gen until @until (unix seconds) by
+ * moving its next_try: another engine on the same store (a resync beside
+ * the daemon) does not take it meanwhile. The claimer's done/retry ends the
+ * lease; after a crash the item is due again at @until. A newer change
+ * (gen bumped) clears it at once.
+ */
+gboolean kd_store_work_lease(KdStore *store, const guint8 uuid[KD_UUID_LEN],
+                             gint64 gen, gint64 until, GError **error);
 /* Holds (creating the row if needed) / releases the work row of @uuid. */
 gboolean kd_store_work_hold(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                             const char *reason, GError **error);

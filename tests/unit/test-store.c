@@ -245,6 +245,30 @@ test_store_work_gen_keeps_newer_change(void **state)
 }
 
 static void
+test_store_work_lease_hides_claimed_items(void **state)
+{
+    g_autoptr(KdStore) store = open_mem();
+    g_autoptr(KdObject) a = user(1, "a@example.org");
+    g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(KdWorkItem));
+
+    assert_true(kd_store_put_object(store, a, NULL, NULL));
+    /* Claimed by one engine: another sees nothing due until it expires. */
+    assert_true(kd_store_work_lease(store, a->uuid, 1, 200, NULL));
+    assert_int_equal(kd_store_work_due(store, 199, 10, items, NULL), 0);
+    assert_int_equal(kd_store_work_due(store, 200, 10, items, NULL), 1);
+    assert_int_equal(g_array_index(items, KdWorkItem, 0).attempts, 0);
+    /* A newer change is due at once, lease or not. */
+    a->quota_kib = 7;
+    assert_true(kd_store_put_object(store, a, NULL, NULL));
+    g_array_set_size(items, 0);
+    assert_int_equal(kd_store_work_due(store, 0, 10, items, NULL), 1);
+    /* A lease on an old generation does not hide the new one. */
+    assert_true(kd_store_work_lease(store, a->uuid, 1, 500, NULL));
+    g_array_set_size(items, 0);
+    assert_int_equal(kd_store_work_due(store, 0, 10, items, NULL), 1);
+}
+
+static void
 test_store_work_due_oldest_first(void **state)
 {
     g_autoptr(KdStore) store = open_mem();
@@ -382,6 +406,7 @@ main(void)
         cmocka_unit_test(test_store_put_object_dirty_only_on_change),
         cmocka_unit_test(test_store_mark_absent_and_hold),
         cmocka_unit_test(test_store_work_gen_keeps_newer_change),
+        cmocka_unit_test(test_store_work_lease_hides_claimed_items),
         cmocka_unit_test(test_store_work_due_oldest_first),
         cmocka_unit_test(test_store_transaction_rollback),
         cmocka_unit_test(test_store_applied_and_backends),
