@@ -185,7 +185,11 @@ kd_since_has() { kd_log_since_mark | grep -Eq -- "$1"; }
 kd_wait_since() { kd_until "$1" kd_since_has "$2"; }
 
 # kd_status_json: `kolabd status --json` (the store, read while running).
-kd_status_json() { "$KD_KOLABD" status --json -c "$KD_CONF" 2>/dev/null; }
+# Status and kd-where read $KD_CHECK_CONF when set (a test that breaks
+# $KD_CONF on purpose points it at a good copy).
+kd_status_json() {
+    "$KD_KOLABD" status --json -c "${KD_CHECK_CONF:-$KD_CONF}" 2>/dev/null
+}
 
 # kd_json_num KEY JSON: first numeric value of "KEY":N in JSON.
 kd_json_num() { sed -n "s/.*\"$1\":\([0-9-]*\).*/\1/p" <<<"$2" | head -n 1; }
@@ -200,7 +204,9 @@ kd_converged() {
 }
 
 # kd_where: every mailHost right (tests/demo/kd-where exit 0).
-kd_where() { "$KD_WHERE" -c "$KD_CONF" --quiet >"$KD_DIR/where.out" 2>&1; }
+kd_where() {
+    "$KD_WHERE" -c "${KD_CHECK_CONF:-$KD_CONF}" --quiet >"$KD_DIR/where.out" 2>&1
+}
 
 # kd_user_ldif UID MAIL: one Kolab user entry.
 kd_user_ldif() {
