@@ -70,6 +70,74 @@ touch_selected(KdStore *store, char **mails, guint *n_out, GError **error)
     return kd_store_commit(store, error);
 }
 
+typedef struct {
+    KdStore *store;
+    GHashTable *claimed; /* mailbox names of present objects */
+} ClaimCtx;
+
+static gboolean
+claim(const guint8 uuid[KD_UUID_LEN], gpointer data)
+{
+    ClaimCtx *ctx = data;
+    g_autoptr(KdObject) o = kd_store_get_object(ctx->store, uuid, NULL, NULL);
+
+    if (o != NULL && o->mailbox != NULL) {
+        g_hash_table_add(ctx->claimed, g_strdup(o->mailbox));
+        if (o->kind == KD_OBJECT_SHARED) {
+            /* "shared/A/B@dom" also claims its parent "shared/A@dom". */
+            const char *at = strrchr(o->mailbox, '@');
+            gsize len = at ? (gsize)(at - o->mailbox) : strlen(o->mailbox);
+            g_autofree char *local = g_strndup(o->mailbox, len);
+            char *slash;
+
+            while ((slash = strrchr(local, '/')) != NULL) {
+                *slash = '\0';
+                g_hash_table_add(ctx->claimed,
+                                 g_strconcat(local, at ? at : "", NULL));
+            }
+        }
+    }
+    return TRUE;
+}
+
+/*
+ * Orphans: user INBOXes and shared folders in the murder that no LDAP
+ * object claims. Reported, never deleted here: an orphan may be a mailbox
+ * whose entry a filter or ACL change hid. A new array of "mailbox\tserver".
+ */
+static GPtrArray *
+find_orphans(KdStore *store, KdEngine *engine, GError **error)
+{
+    g_autoptr(GHashTable) where = kd_engine_dup_locations(engine);
+    g_autoptr(GHashTable) claimed =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ClaimCtx ctx = {store, claimed};
+    g_autoptr(GPtrArray) orphans = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer k, v;
+
+    if (!kd_store_foreach_present(store, claim, &ctx, error)) {
+        return NULL;
+    }
+    g_hash_table_iter_init(&it, where);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const char *mailbox = k;
+        const char *at = strrchr(mailbox, '@');
+        gsize local = at ? (gsize)(at - mailbox) : strlen(mailbox);
+
+        /* The domain's shared parent is kolabd's own scaffolding. */
+        if (local == strlen("shared") && g_str_has_prefix(mailbox, "shared")) {
+            continue;
+        }
+        if (!g_hash_table_contains(claimed, mailbox)) {
+            g_ptr_array_add(orphans, g_strdup_printf("%s\t%s", mailbox,
+                                                     (char *)v));
+        }
+    }
+    g_ptr_array_sort(orphans, (GCompareFunc)g_strcmp0);
+    return g_steal_pointer(&orphans);
+}
+
 /* --dry-run works on a copy of the store, so the real one is untouched. */
 static char *
 copy_store(const char *path, GError **error)
@@ -137,6 +205,7 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
     g_autoptr(KdStore) store = NULL;
     g_autofree char *dry_path = NULL;
     g_autoptr(GPtrArray) report = NULL;
+    g_autoptr(GPtrArray) orphans = NULL;
     KdStoreCounts counts = {0};
     KdEngineStats stats;
     guint touched = 0;
@@ -192,7 +261,8 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
     kd_engine_stop(engine, 20000);
     kd_engine_get_stats(engine, &stats);
     report = kd_engine_dup_plan_report(engine);
-    if (!kd_store_counts(store, &counts, &error)) {
+    if (!kd_store_counts(store, &counts, &error) ||
+        (orphans = find_orphans(store, engine, &error)) == NULL) {
         fprintf(stderr, "kolabd: %s\n", error->message);
         return KD_EXIT_FAILURE;
     }
@@ -201,12 +271,12 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
 
         g_string_append_printf(
             out,
-            "\"dry_run\":%s,\"checked\":%u,\"done\":%" G_GUINT64_FORMAT
+            "\"dry_run\":%s,\"checked\":%u,\"repaired\":%" G_GUINT64_FORMAT
             ",\"failed\":%" G_GUINT64_FORMAT ",\"created\":%" G_GUINT64_FORMAT
             ",\"mailhost_writes\":%" G_GUINT64_FORMAT
             ",\"held\":%" G_GINT64_FORMAT ",\"queue\":%" G_GINT64_FORMAT
             ",\"plan\":[",
-            dry_run ? "true" : "false", touched, stats.jobs_done,
+            dry_run ? "true" : "false", touched, stats.jobs_changed,
             stats.jobs_failed, stats.creates, stats.mailhost_writes,
             counts.held, counts.queue);
         for (guint i = 0; i < report->len; i++) {
@@ -221,6 +291,17 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
             print_json_string(out, f[2]);
             g_string_append_c(out, '}');
         }
+        g_string_append(out, "],\"orphans\":[");
+        for (guint i = 0; i < orphans->len; i++) {
+            g_auto(GStrv) f = g_strsplit(g_ptr_array_index(orphans, i), "\t",
+                                         2);
+
+            g_string_append(out, i ? ",{\"mailbox\":" : "{\"mailbox\":");
+            print_json_string(out, f[0]);
+            g_string_append(out, ",\"server\":");
+            print_json_string(out, f[1]);
+            g_string_append_c(out, '}');
+        }
         g_string_append(out, "]}\n");
         fputs(out->str, stdout);
     } else {
@@ -230,10 +311,17 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
 
             printf("would %s: %s on %s\n", f[0], f[1], f[2]);
         }
+        for (guint i = 0; i < orphans->len; i++) {
+            g_auto(GStrv) f = g_strsplit(g_ptr_array_index(orphans, i), "\t",
+                                         2);
+
+            printf("orphan: %s on %s (no LDAP object; kept)\n", f[0], f[1]);
+        }
         printf("resync%s: %u objects checked, %" G_GUINT64_FORMAT
                " repaired, %" G_GUINT64_FORMAT " failed, %" G_GINT64_FORMAT
                " held, %" G_GINT64_FORMAT " left in the queue\n",
-               dry_run ? " (dry run)" : "", touched, stats.jobs_done,
+               dry_run ? " (dry run)" : "", touched,
+               dry_run ? (guint64)report->len : stats.jobs_changed,
                stats.jobs_failed, counts.held, counts.queue);
     }
     if (dry_path != NULL) {

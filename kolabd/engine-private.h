@@ -36,6 +36,7 @@ typedef struct {
     gboolean quota_changed;
     gboolean annotations_skipped; /* Cyrus 3.6.1 bug 1 */
     guint imap_changes;
+    guint would;          /* dry run: KdStep bits that would change */
 } KdJob;
 
 void kd_job_free(KdJob *job);

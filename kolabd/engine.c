@@ -493,6 +493,8 @@ record_results(KdEngine *engine, GPtrArray *jobs)
         }
         if (job->ok) {
             engine->stats.jobs_done++;
+            engine->stats.jobs_changed +=
+                job->imap_changes > 0 || job->mailhost_written ? 1 : 0;
             engine->stats.creates += job->created_on ? 1 : 0;
             engine->stats.mailhost_writes += job->mailhost_written ? 1 : 0;
             engine->stats.imap_changes += job->imap_changes;
@@ -507,9 +509,25 @@ record_results(KdEngine *engine, GPtrArray *jobs)
                       "mailbox (cyrus-imapd#4611); upgrade to 3.6.3 or set "
                       "annotate_shared_folders = no");
         }
+        if (engine->cfg.dry_run && job->ok && job->would != 0) {
+            g_autofree char *steps = kd_plan_steps_to_string(job->would);
+
+            g_ptr_array_add(engine->plan_report,
+                            g_strdup_printf("%s\t%s\t%s", steps,
+                                            job_name(job), job->plan.server));
+        }
         g_mutex_unlock(&engine->lock);
-        ok = job->ok ? record_success(engine, job, &error)
-                     : record_failure(engine, job, now, &error);
+        if (engine->cfg.dry_run) {
+            /* The dry run works on a copy of the store: settle the item,
+             * or keep it as a failure for the report. */
+            ok = job->ok ? kd_store_work_done(engine->store, job->uuid,
+                                              job->gen, &error)
+                         : kd_store_work_hold(engine->store, job->uuid,
+                                              job->error, &error);
+        } else {
+            ok = job->ok ? record_success(engine, job, &error)
+                         : record_failure(engine, job, now, &error);
+        }
         if (!ok) {
             g_critical("store: recording %s: %s", job_name(job),
                        error->message);
@@ -709,22 +727,6 @@ dispatch_due(KdEngine *engine)
         if (job == NULL) {
             continue;
         }
-        if (engine->cfg.dry_run) {
-            g_autofree char *steps = kd_plan_steps_to_string(job->plan.steps);
-
-            g_mutex_lock(&engine->lock);
-            g_ptr_array_add(engine->plan_report,
-                            g_strdup_printf("%s\t%s\t%s", steps,
-                                            job_name(job),
-                                            job->plan.server
-                                                ? job->plan.server
-                                                : "(placement)"));
-            g_mutex_unlock(&engine->lock);
-            /* The dry run works on a copy of the store: settle it. */
-            kd_store_work_done(engine->store, item->uuid, item->gen, NULL);
-            kd_job_free(job);
-            continue;
-        }
         if (!kd_store_work_lease(engine->store, item->uuid, item->gen,
                                  now + LEASE_S, &error)) {
             g_critical("store: %s", error->message);
@@ -836,7 +838,7 @@ kd_engine_start(KdEngine *engine, GError **error)
     if (engine->started) {
         return TRUE;
     }
-    for (guint i = 0; i < engine->pools->len && !engine->cfg.dry_run; i++) {
+    for (guint i = 0; i < engine->pools->len; i++) {
         KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
 
         for (guint t = 0; t < engine->cfg.workers_per_backend; t++) {
@@ -965,4 +967,21 @@ kd_engine_dup_plan_report(KdEngine *engine)
     }
     g_mutex_unlock(&engine->lock);
     return out;
+}
+
+GHashTable *
+kd_engine_dup_locations(KdEngine *engine)
+{
+    GHashTable *copy =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_mutex_lock(&engine->lock);
+    g_hash_table_iter_init(&it, engine->locations);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        g_hash_table_insert(copy, g_strdup(k), g_strdup(v));
+    }
+    g_mutex_unlock(&engine->lock);
+    return copy;
 }

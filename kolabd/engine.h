@@ -89,8 +89,15 @@ gboolean kd_engine_refresh_locations(KdEngine *engine, GError **error);
  */
 char *kd_engine_location(KdEngine *engine, const char *mailbox);
 
+/*
+ * A copy of the location map: user INBOXes and shared folders (mailbox ->
+ * servername, both owned by the table). For the orphan report.
+ */
+GHashTable *kd_engine_dup_locations(KdEngine *engine);
+
 typedef struct {
     guint64 jobs_done;
+    guint64 jobs_changed; /* done jobs that changed something */
     guint64 jobs_failed;
     guint64 jobs_held;
     guint64 creates;

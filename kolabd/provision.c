@@ -176,8 +176,8 @@ all_folders_exist(KdImap *imap, const KdObject *object,
 gboolean
 kd_provision_folders(KdImap *imap, const KdObject *object,
                      const GPtrArray *folders,
-                     const KdProvisionAuth *auth, gboolean *changed_out,
-                     GError **error)
+                     const KdProvisionAuth *auth, gboolean dry_run,
+                     gboolean *changed_out, GError **error)
 {
     gboolean complete;
 
@@ -195,6 +195,9 @@ kd_provision_folders(KdImap *imap, const KdObject *object,
         return TRUE;
     }
     *changed_out = TRUE;
+    if (dry_run) {
+        return TRUE;
+    }
     for (guint i = 0; i < folders->len; i++) {
         const KdFolderSpec *spec = g_ptr_array_index(folders, i);
         g_autofree char *mailbox =
@@ -209,7 +212,8 @@ kd_provision_folders(KdImap *imap, const KdObject *object,
             return FALSE;
         }
         if (spec->acl != NULL &&
-            !kd_provision_acl(imap, mailbox, spec->acl, NULL, NULL, error)) {
+            !kd_provision_acl(imap, mailbox, spec->acl, NULL, FALSE, NULL,
+                              error)) {
             return FALSE;
         }
         if (spec->quota_kib > 0 &&
@@ -222,7 +226,7 @@ kd_provision_folders(KdImap *imap, const KdObject *object,
 
 gboolean
 kd_provision_quota(KdImap *imap, const char *mailbox, gint64 quota_kib,
-                   gboolean *changed_out, GError **error)
+                   gboolean dry_run, gboolean *changed_out, GError **error)
 {
     g_autofree char *root = NULL;
     gint64 limit = -1;
@@ -236,7 +240,7 @@ kd_provision_quota(KdImap *imap, const char *mailbox, gint64 quota_kib,
         return TRUE;
     }
     *changed_out = TRUE;
-    return kd_imap_setquota(imap, mailbox, want, error);
+    return dry_run || kd_imap_setquota(imap, mailbox, want, error);
 }
 
 static char *
@@ -261,8 +265,8 @@ getacl_canonical(KdImap *imap, const char *mailbox, GError **error)
 
 gboolean
 kd_provision_acl(KdImap *imap, const char *mailbox, const char *acl,
-                 const char *const *keep, gboolean *changed_out,
-                 GError **error)
+                 const char *const *keep, gboolean dry_run,
+                 gboolean *changed_out, GError **error)
 {
     g_autofree char *actual = NULL;
     g_autoptr(GPtrArray) set = NULL;
@@ -275,6 +279,12 @@ kd_provision_acl(KdImap *imap, const char *mailbox, const char *acl,
     if (actual == NULL ||
         !kd_acl_diff(acl, actual, keep, &set, &remove, error)) {
         return FALSE;
+    }
+    if (changed_out != NULL) {
+        *changed_out = set->len > 0 || remove->len > 0;
+    }
+    if (dry_run) {
+        return TRUE;
     }
     for (guint i = 0; i < set->len; i++) {
         const KdAclEntry *e = g_ptr_array_index(set, i);
@@ -289,9 +299,6 @@ kd_provision_acl(KdImap *imap, const char *mailbox, const char *acl,
         if (!kd_imap_deleteacl(imap, mailbox, subject, error)) {
             return FALSE;
         }
-    }
-    if (changed_out != NULL) {
-        *changed_out = set->len > 0 || remove->len > 0;
     }
     return TRUE;
 }

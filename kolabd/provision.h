@@ -9,6 +9,9 @@
  * harmless work. Errors are the KD_IMAP_ERROR codes from imap.h; the
  * caller decides between retry (kd_imap_error_is_transient) and hold.
  *
+ * With @dry_run the folder, quota and ACL functions only read and say in
+ * *changed_out whether they would change anything (`resync --dry-run`).
+ *
  * METADATA is always written on the backend (Cyrus 3.6.1 drops it through a
  * frontend); private folder types are written in a second, short session
  * authenticated as the admin with the user as authorization identity,
@@ -51,7 +54,7 @@ gboolean kd_provision_create(KdImap *imap, const KdObject *object,
  */
 gboolean kd_provision_folders(KdImap *imap, const KdObject *object,
                               const GPtrArray *folders,
-                              const KdProvisionAuth *auth,
+                              const KdProvisionAuth *auth, gboolean dry_run,
                               gboolean *changed_out, GError **error);
 
 /*
@@ -60,8 +63,8 @@ gboolean kd_provision_folders(KdImap *imap, const KdObject *object,
  * SETQUOTA only when it differs; *@changed_out tells whether it did.
  */
 gboolean kd_provision_quota(KdImap *imap, const char *mailbox,
-                            gint64 quota_kib, gboolean *changed_out,
-                            GError **error);
+                            gint64 quota_kib, gboolean dry_run,
+                            gboolean *changed_out, GError **error);
 
 /*
  * Makes the mailbox's ACL equal @acl (canonical form, acl.h): GETACL, then
@@ -71,8 +74,8 @@ gboolean kd_provision_quota(KdImap *imap, const char *mailbox,
  * anything was sent.
  */
 gboolean kd_provision_acl(KdImap *imap, const char *mailbox, const char *acl,
-                          const char *const *keep, gboolean *changed_out,
-                          GError **error);
+                          const char *const *keep, gboolean dry_run,
+                          gboolean *changed_out, GError **error);
 
 /* /shared/vendor/kolab/folder-type of a (shared) mailbox. */
 gboolean kd_provision_folder_type(KdImap *imap, const char *mailbox,

@@ -111,6 +111,65 @@ step_mailhost(KdWorker *w, KdJob *job, GError **error)
     return TRUE;
 }
 
+/* resync --dry-run: read what can be read, note what would change. */
+static gboolean
+check_steps(KdWorker *w, KdJob *job, GError **error)
+{
+    const KdEngineConfig *cfg = w->cfg;
+    const KdObject *o = job->object;
+    guint steps = job->plan.steps;
+    const char *keep[] = {cfg->admin_user, NULL};
+    gboolean changed = FALSE;
+
+    if (steps & (KD_STEP_DELETE | KD_STEP_CREATE | KD_STEP_RENAME)) {
+        /* The mailbox is missing or misnamed: everything would change. */
+        job->would = steps & ~KD_STEP_PLACE;
+        return TRUE;
+    }
+    if (!ensure_session(w, error)) {
+        return FALSE;
+    }
+    if ((steps & KD_STEP_FOLDERS) && cfg->folders != NULL) {
+        if (!kd_provision_folders(w->imap, o, cfg->folders, NULL, TRUE,
+                                  &changed, error)) {
+            return FALSE;
+        }
+        job->would |= changed ? KD_STEP_FOLDERS : 0;
+    }
+    if (steps & KD_STEP_QUOTA) {
+        if (!kd_provision_quota(w->imap, o->mailbox, o->quota_kib, TRUE,
+                                &changed, error)) {
+            return FALSE;
+        }
+        job->would |= changed ? KD_STEP_QUOTA : 0;
+    }
+    if (steps & KD_STEP_ACL) {
+        if (!kd_provision_acl(w->imap, o->mailbox, o->acl, keep, TRUE,
+                              &changed, error)) {
+            return FALSE;
+        }
+        job->would |= changed ? KD_STEP_ACL : 0;
+    }
+    if ((steps & KD_STEP_FOLDER_TYPE) && !w->pool->shared_annotation_bug) {
+        job->would |= KD_STEP_FOLDER_TYPE;
+    }
+    if (steps & KD_STEP_MAILHOST) {
+        g_autofree char *current = NULL;
+
+        if (w->dir == NULL) {
+            w->dir = kd_directory_new(&cfg->ldap, cfg->mailhost_attr);
+        }
+        if (!kd_directory_get_mailhost(w->dir, o->dn, &current, error)) {
+            return FALSE;
+        }
+        if (current == NULL ||
+            g_ascii_strcasecmp(current, w->pool->servername) != 0) {
+            job->would |= KD_STEP_MAILHOST;
+        }
+    }
+    return TRUE;
+}
+
 static gboolean
 run_steps(KdWorker *w, KdJob *job, GError **error)
 {
@@ -122,6 +181,9 @@ run_steps(KdWorker *w, KdJob *job, GError **error)
                             cfg->admin_password, cfg->imap_timeout_s};
     gboolean changed = FALSE;
 
+    if (cfg->dry_run) {
+        return check_steps(w, job, error);
+    }
     if (!ensure_session(w, error)) {
         return FALSE;
     }
@@ -145,23 +207,23 @@ run_steps(KdWorker *w, KdJob *job, GError **error)
         job->imap_changes++;
     }
     if ((steps & KD_STEP_FOLDERS) && cfg->folders != NULL) {
-        if (!kd_provision_folders(w->imap, o, cfg->folders, &auth, &changed,
-                                  error)) {
+        if (!kd_provision_folders(w->imap, o, cfg->folders, &auth, FALSE,
+                                  &changed, error)) {
             return FALSE;
         }
         job->imap_changes += changed ? 1 : 0;
     }
     if (steps & KD_STEP_QUOTA) {
-        if (!kd_provision_quota(w->imap, o->mailbox, o->quota_kib, &changed,
-                                error)) {
+        if (!kd_provision_quota(w->imap, o->mailbox, o->quota_kib, FALSE,
+                                &changed, error)) {
             return FALSE;
         }
         job->quota_changed = changed;
         job->imap_changes += changed ? 1 : 0;
     }
     if (steps & KD_STEP_ACL) {
-        if (!kd_provision_acl(w->imap, o->mailbox, o->acl, keep, &changed,
-                              error)) {
+        if (!kd_provision_acl(w->imap, o->mailbox, o->acl, keep, FALSE,
+                              &changed, error)) {
             return FALSE;
         }
         job->acl_changed = changed;
