@@ -26,6 +26,8 @@ struct KdEngine {
     KdEngineStats stats;
     gboolean idle;
     gboolean annotation_warned;
+    gboolean locations_loaded; /* no planning without the murder's map */
+    gint64 locations_tried;    /* monotonic us of the last attempt */
     GPtrArray *plan_report; /* dry run: "steps\tname\tserver" */
 
     GAsyncQueue *results; /* KdJob*, or the engine itself to wake */
@@ -191,6 +193,7 @@ kd_engine_refresh_locations(KdEngine *engine, GError **error)
             set_location(engine, k, v);
         }
     }
+    engine->locations_loaded = TRUE;
     g_mutex_unlock(&engine->lock);
     return TRUE;
 }
@@ -300,7 +303,14 @@ kd_engine_new(const KdEngineConfig *config, GError **error)
                             g_ascii_strdown(pool->servername, -1), pool);
     }
     if (!kd_engine_refresh_locations(engine, error)) {
-        return NULL;
+        if (config->dry_run || config->policy.verify) {
+            return NULL; /* resync needs the map now */
+        }
+        /* The daemon starts anyway and plans nothing until the map can
+         * be read (mupdate master or frontend down). */
+        g_warning("%s; retrying", (*error)->message);
+        g_clear_error(error);
+        engine->locations_tried = g_get_monotonic_time();
     }
     return g_steal_pointer(&engine);
 }
@@ -695,6 +705,20 @@ dispatch_due(KdEngine *engine)
     guint room, fetched = 0;
     gint n;
 
+    if (!engine->locations_loaded) {
+        g_autoptr(GError) local = NULL;
+
+        if (g_get_monotonic_time() - engine->locations_tried <
+            5 * G_TIME_SPAN_SECOND) {
+            return 1; /* not idle: work waits for the map */
+        }
+        engine->locations_tried = g_get_monotonic_time();
+        if (!kd_engine_refresh_locations(engine, &local)) {
+            g_warning("%s; retrying", local->message);
+            return 1;
+        }
+        g_message("read the murder's mailbox list");
+    }
     room = capacity(engine) > g_hash_table_size(engine->in_flight)
                ? capacity(engine) - g_hash_table_size(engine->in_flight)
                : 0;

@@ -58,7 +58,9 @@ typedef struct KdEngine KdEngine;
  * Prepares the engine: opens its store connection, probes every backend
  * (learning servernames from greetings) and reads the murder's complete
  * location map once. NULL with @error when the store cannot be opened or
- * a configured backend is unknown to the murder.
+ * a backend's servername cannot be learned. When the map cannot be read
+ * (mupdate master down) the engine still starts but plans nothing until a
+ * retry (every 5 s) succeeds; a resync fails instead.
  */
 KdEngine *kd_engine_new(const KdEngineConfig *config, GError **error);
 /* Stops workers (abandoning queued jobs: they stay dirty) and frees. */
