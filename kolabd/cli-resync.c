@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "hooks-json.h"
 
 typedef struct {
     GPtrArray *uuids;  /* guint8[16] copies */
@@ -177,22 +178,6 @@ copy_store(const char *path, GError **error)
     return rc == SQLITE_OK ? g_steal_pointer(&copy) : NULL;
 }
 
-static void
-print_json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const char *p = s; p && *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            g_string_append_printf(out, "\\%c", *p);
-        } else if ((guchar)*p < 0x20) {
-            g_string_append_printf(out, "\\u%04x", (guchar)*p);
-        } else {
-            g_string_append_c(out, *p);
-        }
-    }
-    g_string_append_c(out, '"');
-}
-
 int
 kd_cli_resync(const char *config_path, int argc, char **argv)
 {
@@ -284,11 +269,11 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
                                          3);
 
             g_string_append(out, i ? ",{\"steps\":" : "{\"steps\":");
-            print_json_string(out, f[0]);
+            kd_hooks_json_append_string(out, f[0]);
             g_string_append(out, ",\"object\":");
-            print_json_string(out, f[1]);
+            kd_hooks_json_append_string(out, f[1]);
             g_string_append(out, ",\"server\":");
-            print_json_string(out, f[2]);
+            kd_hooks_json_append_string(out, f[2]);
             g_string_append_c(out, '}');
         }
         g_string_append(out, "],\"orphans\":[");
@@ -297,9 +282,9 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
                                          2);
 
             g_string_append(out, i ? ",{\"mailbox\":" : "{\"mailbox\":");
-            print_json_string(out, f[0]);
+            kd_hooks_json_append_string(out, f[0]);
             g_string_append(out, ",\"server\":");
-            print_json_string(out, f[1]);
+            kd_hooks_json_append_string(out, f[1]);
             g_string_append_c(out, '}');
         }
         g_string_append(out, "]}\n");

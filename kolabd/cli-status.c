@@ -4,26 +4,7 @@
 
 #include "app.h"
 #include "cli.h"
-
-static void
-json_str(GString *out, const char *s)
-{
-    if (s == NULL) {
-        g_string_append(out, "null");
-        return;
-    }
-    g_string_append_c(out, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            g_string_append_printf(out, "\\%c", *p);
-        } else if ((guchar)*p < 0x20) {
-            g_string_append_printf(out, "\\u%04x", (guchar)*p);
-        } else {
-            g_string_append_c(out, *p);
-        }
-    }
-    g_string_append_c(out, '"');
-}
+#include "hooks-json.h"
 
 int
 kd_cli_status(const char *config_path, int argc, char **argv)
@@ -72,9 +53,9 @@ kd_cli_status(const char *config_path, int argc, char **argv)
             state->cookie ? "true" : "false",
             state->cookie_updated_at ? now - state->cookie_updated_at : -1,
             state->last_refresh_end);
-        json_str(out, state->last_error);
+        kd_hooks_json_append_string(out, state->last_error);
         g_string_append(out, ",\"held_deletes_reason\":");
-        json_str(out, state->hold_reason);
+        kd_hooks_json_append_string(out, state->hold_reason);
         g_string_append_printf(
             out,
             "},\"objects\":{\"users\":%" G_GINT64_FORMAT
@@ -90,9 +71,9 @@ kd_cli_status(const char *config_path, int argc, char **argv)
             const KdWorkProblem *p = g_ptr_array_index(problems, i);
 
             g_string_append(out, i ? ",{\"dn\":" : "{\"dn\":");
-            json_str(out, p->dn);
+            kd_hooks_json_append_string(out, p->dn);
             g_string_append(out, ",\"error\":");
-            json_str(out, p->text);
+            kd_hooks_json_append_string(out, p->text);
             g_string_append_printf(out, ",\"held\":%s,\"attempts\":%d}",
                                    p->held ? "true" : "false", p->attempts);
         }
@@ -101,9 +82,9 @@ kd_cli_status(const char *config_path, int argc, char **argv)
             const KdBackendRow *b = g_ptr_array_index(backends, i);
 
             g_string_append(out, i ? ",{\"name\":" : "{\"name\":");
-            json_str(out, b->name);
+            kd_hooks_json_append_string(out, b->name);
             g_string_append(out, ",\"servername\":");
-            json_str(out, b->servername);
+            kd_hooks_json_append_string(out, b->servername);
             g_string_append_printf(out,
                                    ",\"mailboxes\":%" G_GINT64_FORMAT
                                    ",\"up\":%s}",
