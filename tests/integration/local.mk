@@ -5,7 +5,9 @@ check_PROGRAMS += tests/integration/kd-imap-probe
 tests_integration_kd_imap_probe_SOURCES = tests/integration/kd-imap-probe.c
 tests_integration_kd_imap_probe_LDADD = kolabd/libkolabd.la
 TESTS += \
+	tests/integration/test-provision.sh \
 	tests/integration/test-resync.sh
 EXTRA_DIST += \
 	tests/integration/lib-kolabd.sh \
+	tests/integration/test-provision.sh \
 	tests/integration/test-resync.sh
