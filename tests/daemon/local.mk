@@ -5,8 +5,14 @@ check_PROGRAMS += tests/daemon/kd-notify-listen
 tests_daemon_kd_notify_listen_SOURCES = tests/daemon/kd-notify-listen.c
 TESTS += \
 	tests/daemon/test-notify.sh \
-	tests/daemon/test-config.sh
+	tests/daemon/test-config.sh \
+	tests/daemon/test-status.sh \
+	tests/daemon/test-privileges.sh \
+	tests/daemon/test-shutdown.sh
 EXTRA_DIST += \
 	tests/daemon/lib-daemon.sh \
 	tests/daemon/test-notify.sh \
-	tests/daemon/test-config.sh
+	tests/daemon/test-config.sh \
+	tests/daemon/test-status.sh \
+	tests/daemon/test-privileges.sh \
+	tests/daemon/test-shutdown.sh
