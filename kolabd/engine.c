@@ -380,7 +380,11 @@ job_name(const KdJob *job)
     if (o->mailbox != NULL) {
         return o->mailbox;
     }
-    return job->plan.old_mailbox ? job->plan.old_mailbox : "(unnamed)";
+    if (job->plan.old_mailbox != NULL) {
+        return job->plan.old_mailbox;
+    }
+    /* A refused entry has neither: name it by its DN. */
+    return o->dn != NULL && o->dn[0] != '\0' ? o->dn : "(no DN)";
 }
 
 static gboolean
@@ -654,6 +658,16 @@ plan_item(KdEngine *engine, const KdWorkItem *item, gint64 now)
     }
     if (job->plan.steps == 0) {
         kd_store_work_done(store, item->uuid, item->gen, &error);
+        goto settled;
+    }
+    if (job->plan.steps == KD_STEP_FORGET) {
+        /* Nothing to do in Cyrus (delete_mode keep, or no mailbox). */
+        job->ok = TRUE;
+        if (!engine->cfg.dry_run &&
+            !record_success(engine, job, &error)) {
+            g_critical("store: %s", error->message);
+            g_clear_error(&error);
+        }
         goto settled;
     }
     if (job->plan.steps & KD_STEP_PLACE) {

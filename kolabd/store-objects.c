@@ -201,9 +201,10 @@ kd_store_put_object(KdStore *store, const KdObject *object,
         ok = write_object(store, object, error);
     }
     if (ok && changed) {
-        /* An absent object coming back: a held delete is moot. */
-        ok = kd_store_mark_dirty(store, object->uuid,
-                                 old != NULL && !present ? 0 : -1, NULL, error);
+        /* A changed object is planned afresh: a hold was about the old
+         * state (a refused value the operator fixed, a held delete of an
+         * object that came back). */
+        ok = kd_store_mark_dirty(store, object->uuid, 0, NULL, error);
     }
     if (!kd_store_auto_end(store, owned, ok, error)) {
         return FALSE;
@@ -243,7 +244,9 @@ kd_store_mark_absent(KdStore *store, const guint8 uuid[KD_UUID_LEN],
     }
     n = ok ? sqlite3_changes(store->db) : 0;
     if (ok && n > 0) {
-        ok = kd_store_mark_dirty(store, uuid, hold_reason != NULL ? 1 : -1,
+        /* Without a reason it is a real delete: plan it, whatever held
+         * the object before. */
+        ok = kd_store_mark_dirty(store, uuid, hold_reason != NULL ? 1 : 0,
                                  hold_reason, error);
     }
     if (!kd_store_auto_end(store, owned, ok, error)) {

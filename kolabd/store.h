@@ -119,16 +119,17 @@ gboolean kd_store_set_sync_status(KdStore *store, gboolean connected,
  * Upserts @object (kind must not be KD_OBJECT_NONE) as present. When the
  * object was unknown, absent, or kd_object_same_desired() says it differs
  * from the stored one, it is marked dirty (work row created, or gen
- * bumped, next_try cleared) and @changed_out (may be NULL) is TRUE. A held
- * work row stays held, except that an object coming back from absence
- * releases the hold (it was a held delete). A DN-only change updates the
- * row without making it dirty.
+ * bumped, next_try cleared, any hold released: a hold concerned the old
+ * state, e.g. a refused value the operator has fixed or a held delete of
+ * an object that came back) and @changed_out (may be NULL) is TRUE. A
+ * DN-only change updates the row without making it dirty.
  */
 gboolean kd_store_put_object(KdStore *store, const KdObject *object,
                              gboolean *changed_out, GError **error);
 /*
  * Marks @uuid absent (present = 0, absent_since = now) and dirty. With a
- * non-NULL @hold_reason the work row is held. Unknown or already absent
+ * non-NULL @hold_reason the work row is held (a guarded, inferred
+ * delete); without one any earlier hold is released (a real delete). Unknown or already absent
  * objects are left alone and @changed_out is FALSE.
  */
 gboolean kd_store_mark_absent(KdStore *store, const guint8 uuid[KD_UUID_LEN],

@@ -199,6 +199,19 @@ test_store_mark_absent_and_hold(void **state)
     assert_true(kd_store_counts(store, &counts, NULL));
     assert_int_equal(counts.held, 0);
     assert_int_equal(counts.users_present, 1);
+
+    /* The reconciler held b (say, a refused value); the operator fixes the
+     * entry: planned afresh. Held again and then deleted: a real delete
+     * is planned too, nothing stays held for good. */
+    assert_true(kd_store_work_hold(store, b->uuid, "refused", NULL));
+    b->quota_kib = 77;
+    assert_true(kd_store_put_object(store, b, &changed, NULL));
+    assert_true(kd_store_counts(store, &counts, NULL));
+    assert_int_equal(counts.held, 0);
+    assert_true(kd_store_work_hold(store, b->uuid, "refused", NULL));
+    assert_true(kd_store_mark_absent(store, b->uuid, NULL, &changed, NULL));
+    assert_true(kd_store_counts(store, &counts, NULL));
+    assert_int_equal(counts.held, 0);
 }
 
 static void
