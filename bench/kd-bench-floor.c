@@ -14,6 +14,11 @@
  *       store, no annotations, no subscriptions, no ACLs, no checks.
  *       Objects alternate between backends (a domain's shared folders
  *       stay on one). Prints one JSON line; exit 1 if any step failed.
+ *       With --full it also sends the other writes kolabd sends for a
+ *       user's folders (shared folder types as admin; private folder
+ *       types and SUBSCRIBE in a session as the user), but none of its
+ *       reads (LIST, GETACL, the mailHost read): the floor for IMAP work
+ *       rather than for CREATEs alone.
  *
  *   kd-bench-floor list -c kolabd.conf
  *       One complete murder mailbox listing (kd_murder_list_all), the read
@@ -34,6 +39,7 @@
 typedef struct {
     char *mailbox;
     char *dn;
+    char *mail;
     gboolean user;
 } FloorObject;
 
@@ -49,7 +55,9 @@ typedef struct {
     const KdConfig *config;
     KdSyncParams params;
     FloorBackend *backend;
+    gboolean full; /* also the folder annotations and subscriptions */
     gint creates;  /* atomic counters */
+    gint others;
     gint modifies;
     gint errors;
 } FloorRun;
@@ -66,6 +74,7 @@ floor_object_free(gpointer data)
 
     g_free(o->mailbox);
     g_free(o->dn);
+    g_free(o->mail);
     g_free(o);
 }
 
@@ -128,6 +137,7 @@ read_objects(FloorRun *run, GPtrArray *users, GHashTable *shared,
         fo = g_new0(FloorObject, 1);
         fo->mailbox = g_strdup(o->mailbox);
         fo->dn = g_strdup(o->dn);
+        fo->mail = g_strdup(o->mail);
         fo->user = o->kind == KD_OBJECT_USER;
         if (fo->user) {
             g_ptr_array_add(users, fo);
@@ -182,6 +192,70 @@ modify(FloorRun *run, LDAP *ld, const char *dn, const char *value)
     g_atomic_int_inc(&run->modifies);
 }
 
+static void
+count(FloorRun *run, gboolean ok, const char *what, GError *error)
+{
+    if (ok) {
+        g_atomic_int_inc(&run->others);
+        return;
+    }
+    fprintf(stderr, "kd-bench-floor: %s: %s\n", what, error->message);
+    g_atomic_int_inc(&run->errors);
+}
+
+/* --full: what kolabd writes besides CREATE for each folder, without its
+ * reads: the shared folder type as admin, then, in a session as the user
+ * (altnamespace off: "INBOX/Name"), the private type and SUBSCRIBE. */
+static void
+full_folders(FloorRun *run, FloorBackend *b, KdImap *imap,
+             const FloorObject *o)
+{
+    const KdConfig *config = run->config;
+    g_autoptr(KdImap) user = NULL;
+    g_autoptr(GError) error = NULL;
+
+    for (guint f = 0; f < config->folders->len; f++) {
+        const KdFolderSpec *spec = g_ptr_array_index(config->folders, f);
+        g_autofree char *name =
+            kd_folders_mailbox(o->mailbox, spec->name_mutf7);
+
+        if (spec->shared_type != NULL) {
+            gboolean ok = kd_imap_setmetadata(
+                imap, name, "/shared/vendor/kolab/folder-type",
+                spec->shared_type, &error);
+
+            count(run, ok, name, error);
+            g_clear_error(&error);
+        }
+    }
+    user = kd_imap_connect(b->uri, 60, &error);
+    if (user == NULL ||
+        !kd_imap_authenticate_plain(user, o->mail, config->admin_login,
+                                    config->admin_password, &error)) {
+        count(run, FALSE, o->mail, error);
+        return;
+    }
+    for (guint f = 0; f < config->folders->len; f++) {
+        const KdFolderSpec *spec = g_ptr_array_index(config->folders, f);
+        g_autofree char *name = g_strdup_printf("INBOX/%s", spec->name_mutf7);
+        g_autofree char *cmd = g_strdup_printf("SUBSCRIBE %s", name);
+        gboolean ok;
+
+        if (spec->private_type != NULL) {
+            ok = kd_imap_setmetadata(user, name,
+                                     "/private/vendor/kolab/folder-type",
+                                     spec->private_type, &error);
+            count(run, ok, name, error);
+            g_clear_error(&error);
+        }
+        if (spec->subscribe) {
+            ok = kd_imap_command(user, name, cmd, NULL, &error);
+            count(run, ok, name, error);
+            g_clear_error(&error);
+        }
+    }
+}
+
 static gpointer
 worker_main(gpointer data)
 {
@@ -218,6 +292,9 @@ worker_main(gpointer data)
                 kd_folders_mailbox(o->mailbox, spec->name_mutf7);
 
             create(run, imap, name);
+        }
+        if (o->user && run->full) {
+            full_folders(run, b, imap, o);
         }
         modify(run, ld, o->dn, b->servername);
     }
@@ -337,9 +414,10 @@ cmd_create(FloorRun *run, guint workers)
         g_ptr_array_unref(backends[i].objects);
     }
     printf("{\"objects\":%u,\"creates\":%d,\"mailhost_modifies\":%d,"
-           "\"errors\":%d,\"backends\":%u,\"workers_per_backend\":%u,"
-           "\"seconds\":%.3f}\n",
-           n, run->creates, run->modifies, run->errors, nb, workers,
+           "\"other_imap\":%d,\"errors\":%d,\"backends\":%u,"
+           "\"workers_per_backend\":%u,\"seconds\":%.3f}\n",
+           n, run->creates, run->modifies, run->others, run->errors, nb,
+           workers,
            (end - start) / 1e6);
     return run->errors == 0 ? 0 : 1;
 }
@@ -372,6 +450,8 @@ main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             config_path = argv[++i];
+        } else if (strcmp(argv[i], "--full") == 0) {
+            run.full = TRUE;
         } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
             workers = (guint)g_ascii_strtoull(argv[++i], NULL, 10);
         } else {
@@ -381,7 +461,7 @@ main(int argc, char **argv)
     if (argc < 2 || config_path == NULL ||
         (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "list") != 0)) {
         fprintf(stderr, "usage: kd-bench-floor create|list -c CONF "
-                        "[--workers N]\n");
+                        "[--workers N] [--full]\n");
         return 2;
     }
     kd_imap_global_init();
