@@ -478,6 +478,15 @@ record_results(KdEngine *engine, GPtrArray *jobs)
     if (!kd_store_begin(engine->store, &error)) {
         g_critical("store: %s; %u results not recorded (they stay dirty)",
                    error->message, jobs->len);
+        for (guint i = 0; i < jobs->len; i++) {
+            KdJob *job = g_ptr_array_index(jobs, i);
+            char hex[33];
+
+            kd_uuid_to_hex(job->uuid, hex);
+            g_hash_table_remove(engine->in_flight, hex);
+            kd_job_free(job);
+        }
+        g_ptr_array_set_size(jobs, 0);
         return;
     }
     for (guint i = 0; i < jobs->len; i++) {
@@ -552,6 +561,9 @@ record_results(KdEngine *engine, GPtrArray *jobs)
         g_critical("store: %s; results stay dirty and will be redone",
                    error->message);
         kd_store_rollback(engine->store);
+    }
+    for (guint i = 0; i < jobs->len; i++) {
+        kd_job_free(g_ptr_array_index(jobs, i));
     }
     g_ptr_array_set_size(jobs, 0);
 }
