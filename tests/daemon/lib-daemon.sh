@@ -224,7 +224,8 @@ kd_ldapmodify() { "$KD_SB" ldapmodify "$KD_DIR/sb" >/dev/null; }
 # daemon user so that it can still notify after dropping root.
 kd_start_listener() {
     kd_stop_listener
-    mkdir -p -m 0711 "$KD_DIR/notify"
+    mkdir -p "$KD_DIR/notify"
+    chmod 0711 "$KD_DIR/notify"
     : >"$KD_DIR/notify.out"
     "$KD_LISTEN" "$KD_DIR/notify/sock" 600 >>"$KD_DIR/notify.out" &
     KD_LISTEN_PID=$!
