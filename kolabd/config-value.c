@@ -295,6 +295,40 @@ parse_domain(const char *text, GError **error)
     return ok || reason(error, "\"%s\" is not a domain name", text);
 }
 
+/*
+ * Secrets read so far, by file: kolabd reads its *_file secrets as root
+ * and then drops privileges, so on SIGHUP a secret file that is no longer
+ * readable (mode 0600 root) is taken from here. Only permission errors
+ * fall back; a missing file is still an error.
+ */
+static GMutex secret_lock;
+static GHashTable *secret_cache; /* full path -> secret */
+
+static void
+remember_secret(const char *full, const char *secret)
+{
+    g_mutex_lock(&secret_lock);
+    if (secret_cache == NULL) {
+        secret_cache =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    }
+    g_hash_table_insert(secret_cache, g_strdup(full), g_strdup(secret));
+    g_mutex_unlock(&secret_lock);
+}
+
+static char *
+remembered_secret(const char *full)
+{
+    char *secret = NULL;
+
+    g_mutex_lock(&secret_lock);
+    if (secret_cache != NULL) {
+        secret = g_strdup(g_hash_table_lookup(secret_cache, full));
+    }
+    g_mutex_unlock(&secret_lock);
+    return secret;
+}
+
 static gboolean
 read_secret_file(const char *path, const char *dir, char **out,
                  GError **error)
@@ -307,6 +341,10 @@ read_secret_file(const char *path, const char *dir, char **out,
     gsize len = 0;
 
     if (!g_file_get_contents(full, &data, &len, &local)) {
+        if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_ACCES) &&
+            (*out = remembered_secret(full)) != NULL) {
+            return TRUE;
+        }
         return reason(error, "cannot read secret file: %s", local->message);
     }
     if (len > 0 && data[len - 1] == '\n') {
@@ -321,6 +359,7 @@ read_secret_file(const char *path, const char *dir, char **out,
                              "characters",
                       full);
     }
+    remember_secret(full, data);
     *out = g_steal_pointer(&data);
     return TRUE;
 }

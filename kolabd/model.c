@@ -256,7 +256,9 @@ kd_model_check_mail(const char *mail, const char **why_out)
         if (c <= 0x20 || c >= 0x7f) {
             why = c > 0x7f ? "is not ASCII" : "contains a blank or control "
                                               "character";
-        } else if (strchr("/^\"\\%*(){}[]<>,;:", c) != NULL) {
+        } else if (!g_ascii_isalnum(c) && strchr("#$'+-.=_~@", c) == NULL) {
+            /* Cyrus' mailbox-name policy (GOODCHARS in mboxname.c) less
+             * what kolabd's own names reserve (space , : / ^) */
             why = "contains a character not allowed in a mailbox name";
         }
     }

@@ -85,9 +85,10 @@ const char *const *kd_model_wanted_attrs(const KdModel *model);
 const char *kd_model_sync_filter(const KdModel *model);
 
 /*
- * Checks a mail address as used for user/<mail>: printable ASCII, exactly
- * one '@', a non-empty local part without '/', '^', quotes, backslash,
- * wildcards, blanks or "..", and a DNS domain. On success returns the
+ * Checks a mail address as used for user/<mail>: exactly one '@', only
+ * letters, digits and "#$'+-.=_~" (what Cyrus' mailbox-name policy allows,
+ * less the characters kolabd's names reserve), a non-empty local part
+ * without leading, trailing or double dots, and a DNS domain. On success returns the
  * lower-cased address, else NULL with a reason in *@why_out (static
  * string).
  */

@@ -190,6 +190,13 @@ test_model_user_hostile_mail(void **state)
         {"\xff@example.org", 0},
         {"", 0},
         {"a@-example.org", 0},
+        /* refused by Cyrus 3.6.1 (CREATE "Invalid mailbox name", or login
+         * fails), so refused before any IMAP command */
+        {"a!b@example.org", 0},
+        {"a|b@example.org", 0},
+        {"a&b@example.org", 0},
+        {"a`b@example.org", 0},
+        {"a?b@example.org", 0},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
