@@ -225,6 +225,10 @@ kd_app_new(const char *config_path, GError **error)
     }
     app->placement = kd_placement_new(settings, error);
     if (app->placement == NULL) {
+        g_autofree char *where =
+            kd_config_where(app->config, "kolabd", "placement");
+
+        g_prefix_error(error, "%s: [kolabd] placement: ", where);
         return NULL;
     }
     app->store_path = g_build_filename(app->config->state_dir, "kolabd.db",
@@ -386,8 +390,13 @@ kd_app_reload(KdApp *app, GError **error)
         return FALSE;
     }
     settings = placement_settings(config, error);
-    if (settings == NULL ||
-        !kd_placement_reload(app->placement, settings, error)) {
+    if (settings == NULL) {
+        return FALSE;
+    }
+    if (!kd_placement_reload(app->placement, settings, error)) {
+        g_autofree char *where = kd_config_where(config, "kolabd", "placement");
+
+        g_prefix_error(error, "%s: [kolabd] placement: ", where);
         return FALSE;
     }
     if (g_strcmp0(config->ldap_uri, app->config->ldap_uri) != 0 ||

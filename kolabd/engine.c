@@ -793,8 +793,8 @@ dispatch_due(KdEngine *engine)
     return fetched;
 }
 
-/* Every few seconds: probe backends that are down (placement avoids
- * them until they answer again) and publish the backends for status. */
+/* Every few seconds: probe every backend (placement avoids those that do
+ * not answer) and publish the backends for status. */
 static void
 housekeeping(KdEngine *engine, gint64 *last)
 {
@@ -810,15 +810,13 @@ housekeeping(KdEngine *engine, gint64 *last)
         KdBackendRow row = {0};
         gboolean up;
 
-        g_mutex_lock(&engine->lock);
-        up = pool->up;
-        g_mutex_unlock(&engine->lock);
-        if (!up) {
+        {
+            /* A greeting is enough: an idle backend that went away must
+             * not look up to placement. */
             g_autoptr(KdImap) imap = kd_imap_connect(pool->uri, 5, NULL);
 
-            if (imap != NULL) {
-                kd_engine_backend_state(engine, pool, TRUE);
-            }
+            up = imap != NULL;
+            kd_engine_backend_state(engine, pool, up);
         }
         g_mutex_lock(&engine->lock);
         row.name = pool->name;
