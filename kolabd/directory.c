@@ -141,10 +141,39 @@ kd_directory_get_mailhost(KdDirectory *dir, const char *dn, char **value_out,
     return TRUE;
 }
 
+static gboolean set_mailhost_once(KdDirectory *dir, const char *dn,
+                                  const char *value, gboolean *changed_out,
+                                  GError **error);
+
 gboolean
 kd_directory_set_mailhost(KdDirectory *dir, const char *dn,
                           const char *value, gboolean *changed_out,
                           GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    gboolean reused = dir->ld != NULL;
+
+    if (set_mailhost_once(dir, dn, value, changed_out, &local)) {
+        return TRUE;
+    }
+    /* A kept connection the server closed meanwhile (restart, idle
+     * timeout): the write compares first, so trying once more on a new
+     * connection is safe. */
+    if (reused && dir->ld == NULL &&
+        g_error_matches(local, KD_DIRECTORY_ERROR,
+                        KD_DIRECTORY_ERROR_TRANSIENT)) {
+        g_clear_error(&local);
+        if (set_mailhost_once(dir, dn, value, changed_out, &local)) {
+            return TRUE;
+        }
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+static gboolean
+set_mailhost_once(KdDirectory *dir, const char *dn, const char *value,
+                  gboolean *changed_out, GError **error)
 {
     g_autofree char *current = NULL;
     char *vals[] = {(char *)value, NULL};

@@ -13,6 +13,7 @@ typedef struct {
     const KdEngineConfig *cfg;
     KdImap *imap;
     KdDirectory *dir;
+    gboolean fresh; /* the session was opened for the current job */
 } KdWorker;
 
 static gboolean
@@ -36,6 +37,7 @@ ensure_session(KdWorker *w, GError **error)
     }
     kd_engine_backend_state(pool->engine, pool, TRUE);
     w->imap = g_steal_pointer(&imap);
+    w->fresh = TRUE;
     return TRUE;
 }
 
@@ -275,7 +277,20 @@ kd_worker_main(gpointer data)
             break;
         }
         job = item;
+        w.fresh = FALSE;
         job->ok = run_steps(&w, job, &error);
+        if (!job->ok && !w.fresh &&
+            g_error_matches(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CLOSED)) {
+            /* A kept session the server dropped meanwhile (restart, idle
+             * timeout): the steps are idempotent, so redo them once on a
+             * new connection rather than wait for a retry. */
+            g_debug("backend %s: session lost (%s); reconnecting",
+                    w.pool->name, error->message);
+            g_clear_error(&error);
+            kd_imap_free(w.imap);
+            w.imap = NULL;
+            job->ok = run_steps(&w, job, &error);
+        }
         if (!job->ok) {
             job->transient = error_is_transient(error) && !job->vetoed;
             job->error = g_strdup(error->message);
