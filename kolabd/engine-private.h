@@ -51,6 +51,7 @@ struct KdBackendPool {
     guint weight;
     gboolean up;
     gboolean shared_annotation_bug;
+    gint namespace_hint;  /* KD_NAMESPACE_* (provision.h), atomic */
     gint64 mailboxes;     /* top-level mailboxes it holds */
     gint64 pending;       /* placed here, creation not yet recorded */
     GAsyncQueue *jobs;    /* KdJob*, or the pool itself to stop a worker */

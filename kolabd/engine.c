@@ -601,6 +601,9 @@ place(KdEngine *engine, KdJob *job, GError **error)
     g_mutex_lock(&engine->lock);
     job->pool->pending++;
     job->placed = TRUE;
+    /* The domain's next shared folders follow this one at once, not only
+     * once it is created (its job creates `shared@domain` first). */
+    remember_shared_parent(engine, job->object, job->pool->servername);
     g_mutex_unlock(&engine->lock);
     g_free(job->plan.server);
     job->plan.server = g_strdup(job->pool->servername);
@@ -721,9 +724,10 @@ capacity(KdEngine *engine)
     return engine->pools->len * engine->cfg.workers_per_backend * 4;
 }
 
-/* Returns the number of items fetched as due. */
+/* Returns the number of items fetched as due; *@dispatched_out gets how
+ * many of them went to workers (the others were settled here). */
 static guint
-dispatch_due(KdEngine *engine)
+dispatch_due(KdEngine *engine, guint *dispatched_out)
 {
     g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(KdWorkItem));
     g_autoptr(GError) error = NULL;
@@ -731,6 +735,7 @@ dispatch_due(KdEngine *engine)
     guint room, fetched = 0;
     gint n;
 
+    *dispatched_out = 0;
     if (!engine->locations_loaded) {
         g_autoptr(GError) local = NULL;
 
@@ -751,9 +756,10 @@ dispatch_due(KdEngine *engine)
     if (room == 0) {
         return 1;
     }
+    /* Fetch more than there is room for: most items of a converged
+     * directory are settled here without a worker. */
     n = kd_store_work_due(engine->store, now,
-                          MIN(DUE_BATCH, room) +
-                              g_hash_table_size(engine->in_flight),
+                          DUE_BATCH + g_hash_table_size(engine->in_flight),
                           items, &error);
     if (n < 0) {
         g_critical("store: %s", error->message);
@@ -784,6 +790,7 @@ dispatch_due(KdEngine *engine)
         }
         g_hash_table_add(engine->in_flight, g_strdup(hex));
         room--;
+        (*dispatched_out)++;
         g_async_queue_push(job->pool->jobs, job);
     }
     if (!kd_store_commit(engine->store, &error)) {
@@ -843,11 +850,12 @@ scheduler_main(gpointer data)
     while (!g_atomic_int_get(&engine->stopping) ||
            g_hash_table_size(engine->in_flight) > 0) {
         gpointer item;
-        guint fetched = 0;
+        guint fetched = 0, dispatched = 0;
         gboolean idle;
+        gint64 wait;
 
         if (!g_atomic_int_get(&engine->stopping)) {
-            fetched = dispatch_due(engine);
+            fetched = dispatch_due(engine, &dispatched);
         }
         idle = fetched == 0 && g_hash_table_size(engine->in_flight) == 0;
         g_mutex_lock(&engine->lock);
@@ -857,10 +865,20 @@ scheduler_main(gpointer data)
         }
         g_mutex_unlock(&engine->lock);
 
-        /* Wait for a result or a wake-up; then take what else is there. */
-        item = g_async_queue_timeout_pop(engine->results,
-                                         idle ? G_USEC_PER_SEC
-                                              : 20 * G_TIME_SPAN_MILLISECOND);
+        /* Wait for a result or a wake-up, unless this round only settled
+         * items (more may be due at once); then take what else is there. */
+        if (idle) {
+            wait = G_USEC_PER_SEC;
+        } else if (fetched > 0 && dispatched == 0 &&
+                   fetched < DUE_BATCH + g_hash_table_size(engine->in_flight)) {
+            wait = 20 * G_TIME_SPAN_MILLISECOND; /* all settled, none due */
+        } else if (fetched > 0 && dispatched == 0) {
+            wait = 0;
+        } else {
+            wait = 20 * G_TIME_SPAN_MILLISECOND;
+        }
+        item = wait > 0 ? g_async_queue_timeout_pop(engine->results, wait)
+                        : g_async_queue_try_pop(engine->results);
         while (item != NULL) {
             if (item != engine) {
                 g_ptr_array_add(done, item);

@@ -62,20 +62,32 @@ kd_provision_create(KdImap *imap, const KdObject *object,
     return create_one(imap, object->mailbox, location, error);
 }
 
-/* The user's own name for a folder: "INBOX/Sent" with altnamespace off,
- * "Sent" with it on. */
-static char *
-user_view_name(GHashTable *user_names, const char *folder_mutf7)
+/*
+ * How the user sees its folders: "INBOX/Sent" with altnamespace off,
+ * "Sent" with it on. A server-wide setting: learned once with a LIST of
+ * one folder and kept in *@auth->namespace_hint.
+ */
+static gboolean
+learn_user_namespace(KdImap *user, const KdProvisionAuth *auth,
+                     const char *folder_mutf7, gint *hint_out,
+                     GError **error)
 {
     g_autofree char *inbox_form = g_strdup_printf("INBOX/%s", folder_mutf7);
+    g_autoptr(GPtrArray) names = NULL;
+    gint hint = auth->namespace_hint ? g_atomic_int_get(auth->namespace_hint)
+                                     : KD_NAMESPACE_UNKNOWN;
 
-    if (g_hash_table_contains(user_names, inbox_form)) {
-        return g_steal_pointer(&inbox_form);
+    if (hint == KD_NAMESPACE_UNKNOWN) {
+        if (!kd_imap_list(user, inbox_form, &names, error)) {
+            return FALSE;
+        }
+        hint = names->len > 0 ? KD_NAMESPACE_INBOX : KD_NAMESPACE_ALT;
+        if (auth->namespace_hint != NULL) {
+            g_atomic_int_set(auth->namespace_hint, hint);
+        }
     }
-    if (g_hash_table_contains(user_names, folder_mutf7)) {
-        return g_strdup(folder_mutf7);
-    }
-    return NULL;
+    *hint_out = hint;
+    return TRUE;
 }
 
 static gboolean
@@ -96,43 +108,46 @@ provision_as_user(const KdObject *object, const GPtrArray *folders,
                   const KdProvisionAuth *auth, GError **error)
 {
     g_autoptr(KdImap) user = NULL;
-    g_autoptr(GPtrArray) names = NULL;
-    g_autoptr(GHashTable) set = NULL;
-    gboolean needed = FALSE;
+    const KdFolderSpec *first = NULL;
+    gint hint;
 
-    for (guint i = 0; i < folders->len; i++) {
+    for (guint i = 0; i < folders->len && first == NULL; i++) {
         const KdFolderSpec *spec = g_ptr_array_index(folders, i);
 
-        needed |= spec->private_type != NULL || spec->subscribe;
+        if (spec->private_type != NULL || spec->subscribe) {
+            first = spec;
+        }
     }
-    if (!needed) {
+    if (first == NULL) {
         return TRUE;
     }
     user = kd_imap_connect(auth->backend_uri, auth->timeout_s, error);
     if (user == NULL ||
         !kd_imap_authenticate_plain(user, object->mail, auth->admin_user,
                                     auth->admin_password, error) ||
-        !kd_imap_list(user, "*", &names, error)) {
+        !learn_user_namespace(user, auth, first->name_mutf7, &hint, error)) {
         g_prefix_error(error, "as %s: ", object->mail);
         return FALSE;
     }
-    set = g_hash_table_new(g_str_hash, g_str_equal);
-    for (guint i = 0; i < names->len; i++) {
-        g_hash_table_add(set, g_ptr_array_index(names, i));
-    }
     for (guint i = 0; i < folders->len; i++) {
         const KdFolderSpec *spec = g_ptr_array_index(folders, i);
-        g_autofree char *name = user_view_name(set, spec->name_mutf7);
+        g_autofree char *name =
+            hint == KD_NAMESPACE_INBOX
+                ? g_strdup_printf("INBOX/%s", spec->name_mutf7)
+                : g_strdup(spec->name_mutf7);
 
-        if (name == NULL) {
-            g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_NONEXISTENT,
-                        "folder %s of %s is not visible to the user",
-                        spec->name, object->mail);
-            return FALSE;
-        }
+        g_autoptr(GError) local = NULL;
+
         if (spec->private_type != NULL &&
             !kd_imap_setmetadata(user, name, FOLDER_TYPE_ENTRY_PRIVATE,
-                                 spec->private_type, error)) {
+                                 spec->private_type, &local)) {
+            if (g_error_matches(local, KD_IMAP_ERROR,
+                                KD_IMAP_ERROR_NONEXISTENT) &&
+                auth->namespace_hint != NULL) {
+                /* The server's namespace changed: learn it again. */
+                g_atomic_int_set(auth->namespace_hint, KD_NAMESPACE_UNKNOWN);
+            }
+            g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
         if (spec->subscribe && !subscribe(user, name, error)) {
@@ -176,10 +191,10 @@ all_folders_exist(KdImap *imap, const KdObject *object,
 gboolean
 kd_provision_folders(KdImap *imap, const KdObject *object,
                      const GPtrArray *folders,
-                     const KdProvisionAuth *auth, gboolean dry_run,
-                     gboolean *changed_out, GError **error)
+                     const KdProvisionAuth *auth, gboolean created,
+                     gboolean dry_run, gboolean *changed_out, GError **error)
 {
-    gboolean complete;
+    gboolean complete = FALSE;
 
     g_return_val_if_fail(object->kind == KD_OBJECT_USER, FALSE);
 
@@ -187,9 +202,12 @@ kd_provision_folders(KdImap *imap, const KdObject *object,
     /* Complete already (a retry, a resync): nothing to send. A partial set
      * is redone whole, annotations included, since a crash may have cut
      * it between a CREATE and its annotation. */
-    if (folders->len == 0 ||
+    if (folders->len == 0) {
+        return TRUE;
+    }
+    if (!created &&
         !all_folders_exist(imap, object, folders, &complete, error)) {
-        return folders->len == 0;
+        return FALSE;
     }
     if (complete) {
         return TRUE;

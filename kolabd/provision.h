@@ -26,12 +26,19 @@
 #include "imap.h"
 #include "object.h"
 
+/* How a backend shows users their folders (KdProvisionAuth). */
+#define KD_NAMESPACE_UNKNOWN 0
+#define KD_NAMESPACE_INBOX 1 /* "INBOX/Sent" (altnamespace: no) */
+#define KD_NAMESPACE_ALT 2   /* "Sent" (altnamespace: yes) */
+
 /* How to open the extra per-user session for private annotations. */
 typedef struct {
     const char *backend_uri;    /* the same backend as the admin session */
     const char *admin_user;
     const char *admin_password;
     int timeout_s;
+    gint *namespace_hint;       /* KD_NAMESPACE_*, shared by the backend's
+                                 * workers (atomic); NULL: learn each time */
 } KdProvisionAuth;
 
 /*
@@ -49,13 +56,15 @@ gboolean kd_provision_create(KdImap *imap, const KdObject *object,
  * Creates the default @folders under the user's INBOX, sets their shared
  * folder types as admin, then their private folder types and subscriptions
  * as the user (@auth). When every folder exists already, nothing is sent
- * but one LIST; *@changed_out tells whether anything was. @object must be
+ * but one LIST; *@changed_out tells whether anything was. @created says
+ * the caller has just created the INBOX (no LIST needed). @object must be
  * a user.
  */
 gboolean kd_provision_folders(KdImap *imap, const KdObject *object,
                               const GPtrArray *folders,
-                              const KdProvisionAuth *auth, gboolean dry_run,
-                              gboolean *changed_out, GError **error);
+                              const KdProvisionAuth *auth, gboolean created,
+                              gboolean dry_run, gboolean *changed_out,
+                              GError **error);
 
 /*
  * Makes the mailbox its own quota root with the STORAGE limit @quota_kib

@@ -132,8 +132,8 @@ check_steps(KdWorker *w, KdJob *job, GError **error)
         return FALSE;
     }
     if ((steps & KD_STEP_FOLDERS) && cfg->folders != NULL) {
-        if (!kd_provision_folders(w->imap, o, cfg->folders, NULL, TRUE,
-                                  &changed, error)) {
+        if (!kd_provision_folders(w->imap, o, cfg->folders, NULL, FALSE,
+                                  TRUE, &changed, error)) {
             return FALSE;
         }
         job->would |= changed ? KD_STEP_FOLDERS : 0;
@@ -180,7 +180,8 @@ run_steps(KdWorker *w, KdJob *job, GError **error)
     guint steps = job->plan.steps;
     const char *keep[] = {cfg->admin_user, NULL};
     KdProvisionAuth auth = {w->pool->uri, cfg->admin_user,
-                            cfg->admin_password, cfg->imap_timeout_s};
+                            cfg->admin_password, cfg->imap_timeout_s,
+                            &w->pool->namespace_hint};
     gboolean changed = FALSE;
 
     if (cfg->dry_run) {
@@ -209,8 +210,9 @@ run_steps(KdWorker *w, KdJob *job, GError **error)
         job->imap_changes++;
     }
     if ((steps & KD_STEP_FOLDERS) && cfg->folders != NULL) {
-        if (!kd_provision_folders(w->imap, o, cfg->folders, &auth, FALSE,
-                                  &changed, error)) {
+        if (!kd_provision_folders(w->imap, o, cfg->folders, &auth,
+                                  job->created_on != NULL, FALSE, &changed,
+                                  error)) {
             return FALSE;
         }
         job->imap_changes += changed ? 1 : 0;
