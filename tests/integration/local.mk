@@ -6,8 +6,10 @@ tests_integration_kd_imap_probe_SOURCES = tests/integration/kd-imap-probe.c
 tests_integration_kd_imap_probe_LDADD = kolabd/libkolabd.la
 TESTS += \
 	tests/integration/test-provision.sh \
-	tests/integration/test-resync.sh
+	tests/integration/test-resync.sh \
+	tests/integration/test-engine.sh
 EXTRA_DIST += \
 	tests/integration/lib-kolabd.sh \
 	tests/integration/test-provision.sh \
-	tests/integration/test-resync.sh
+	tests/integration/test-resync.sh \
+	tests/integration/test-engine.sh
