@@ -840,15 +840,39 @@ housekeeping(KdEngine *engine, gint64 *last)
     }
 }
 
+/*
+ * At shutdown, in the scheduler thread (so that no dispatch races it):
+ * jobs still queued for workers are handed back as abandoned, so they stay
+ * dirty in the store, and every worker gets its stop token after them.
+ */
+static void
+abandon_queued(KdEngine *engine)
+{
+    for (guint i = 0; i < engine->pools->len; i++) {
+        KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
+        KdJob *job;
+
+        while ((job = g_async_queue_try_pop(pool->jobs)) != NULL) {
+            job->ok = FALSE;
+            job->transient = TRUE;
+            job->error = g_strdup("abandoned at shutdown");
+            kd_engine_job_finished(engine, job);
+        }
+        for (guint t = 0; t < pool->threads->len; t++) {
+            g_async_queue_push(pool->jobs, pool);
+        }
+    }
+}
+
 static gpointer
 scheduler_main(gpointer data)
 {
     KdEngine *engine = data;
     g_autoptr(GPtrArray) done = g_ptr_array_new();
     gint64 last_housekeeping = 0;
+    gboolean abandoned = FALSE;
 
-    while (!g_atomic_int_get(&engine->stopping) ||
-           g_hash_table_size(engine->in_flight) > 0) {
+    while (!abandoned || g_hash_table_size(engine->in_flight) > 0) {
         gpointer item;
         guint fetched = 0, dispatched = 0;
         gboolean idle;
@@ -856,6 +880,9 @@ scheduler_main(gpointer data)
 
         if (!g_atomic_int_get(&engine->stopping)) {
             fetched = dispatch_due(engine, &dispatched);
+        } else if (!abandoned) {
+            abandon_queued(engine);
+            abandoned = TRUE;
         }
         idle = fetched == 0 && g_hash_table_size(engine->in_flight) == 0;
         g_mutex_lock(&engine->lock);
@@ -960,28 +987,9 @@ kd_engine_stop(KdEngine *engine, guint timeout_ms)
     }
     g_atomic_int_set(&engine->stopping, 1);
     kd_engine_wake(engine);
-    /* Jobs still queued for workers are abandoned: they stay dirty. */
-    for (guint i = 0; i < engine->pools->len; i++) {
-        KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
-        gpointer job;
-
-        while ((job = g_async_queue_try_pop(pool->jobs)) != NULL) {
-            char hex[33];
-
-            kd_uuid_to_hex(((KdJob *)job)->uuid, hex);
-            /* The scheduler thread owns in_flight; hand it back as an
-             * abandoned failure so it is removed there. */
-            ((KdJob *)job)->ok = FALSE;
-            ((KdJob *)job)->transient = TRUE;
-            ((KdJob *)job)->error = g_strdup("abandoned at shutdown");
-            kd_engine_job_finished(engine, job);
-        }
-        for (guint t = 0; t < pool->threads->len; t++) {
-            g_async_queue_push(pool->jobs, pool);
-        }
-    }
-    /* The scheduler exits once the jobs in flight are back; each is
-     * bounded by the IMAP and LDAP timeouts. */
+    /* The scheduler abandons what is still queued, waits for the jobs in
+     * flight (each bounded by the IMAP and LDAP timeouts), records them
+     * and stops the workers; then it exits. */
     g_thread_join(engine->scheduler);
     engine->scheduler = NULL;
     for (guint i = 0; i < engine->pools->len; i++) {
