@@ -38,7 +38,7 @@ GQuark kd_store_error_quark(void);
 #define KD_STORE_ERROR_SCHEMA 1000 /* database newer than this kolabd */
 
 /* Current schema version (PRAGMA user_version). */
-#define KD_STORE_SCHEMA_VERSION 1
+#define KD_STORE_SCHEMA_VERSION 2
 
 typedef struct KdStore KdStore;
 
