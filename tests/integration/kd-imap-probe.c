@@ -13,6 +13,7 @@
  *   acl MAILBOX           "identifier rights" lines
  *   delete MAILBOX        deletes MAILBOX on its backend
  *   setquota ROOT KIB     sets the STORAGE limit of ROOT on its backend
+ *   setacl MAILBOX ID=RIGHTS  SETACL on the mailbox's backend
  * Mailbox names are admin names in modified UTF-7
  * ("user/john@example.org"). Exit 0 on success, 1 when the mailbox does
  * not exist, 2 on any other error (printed on stderr).
@@ -126,6 +127,14 @@ cmd_mailbox(KdMurder *murder, const char *cmd, const char *mailbox,
                               &error)) {
             return fail(error);
         }
+    } else if (strcmp(cmd, "setacl") == 0 && arg != NULL &&
+               strrchr(arg, '=') != NULL) {
+        g_autofree char *id = g_strndup(arg, strrchr(arg, '=') - arg);
+
+        if (!kd_imap_setacl(imap, mailbox, id, strrchr(arg, '=') + 1,
+                            &error)) {
+            return fail(error);
+        }
     } else {
         fprintf(stderr, "kd-imap-probe: unknown command %s\n", cmd);
         return 2;
@@ -147,7 +156,8 @@ main(int argc, char **argv)
     }
     if (config_path == NULL || i + 1 >= argc) {
         fprintf(stderr, "usage: kd-imap-probe -c CONF "
-                        "list|where|quota|acl|delete|setquota ARG [KIB]\n");
+                        "list|where|quota|acl|delete|setquota|setacl ARG "
+                        "[KIB|ID=RIGHTS]\n");
         return 2;
     }
     kd_imap_global_init();

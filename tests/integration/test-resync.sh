@@ -1,8 +1,8 @@
 #!/bin/bash
 # test-resync.sh -- `kolabd resync` repairs drift made behind kolabd's back
 # while it was stopped (a mailbox deleted on its backend, a wrong mailHost
-# in LDAP, a quota changed over IMAP); `--dry-run` reports it (exit 1) and
-# changes nothing.
+# in LDAP, a quota changed over IMAP, a shared folder's ACL edited over
+# IMAP); `--dry-run` reports it (exit 1) and changes nothing.
 # shellcheck disable=SC1091
 . "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
 
@@ -27,6 +27,11 @@ gone=user/r-gone@example.org
 moved="uid=r-moved,$people"
 quota=user/r-quota@example.org
 wrong_host=127.0.0.1:1
+folder=shared/r-shared@example.org
+
+acl_of() {
+    kd_probe "$kd_conf" acl "$folder" 2>/dev/null | sort | tr '\n' ';'
+}
 
 r1_converge() {
     {
@@ -34,9 +39,18 @@ r1_converge() {
         user_ldif r-moved
         user_ldif r-quota 'mailQuota: 204800'
         user_ldif r-calm
+        printf 'dn: cn=r-shared,ou=Shared Folders,%s\n' "$BASE_DN"
+        printf 'objectClass: kolabSharedFolder\ncn: r-shared\n'
+        printf 'kolabTargetFolder: %s\nacl: anyone, lrs\n' "$folder"
+        printf 'acl: r-calm@example.org, all\n\n'
     } | kd_ldapadd || return 1
     kd_check "converged" kd_wait "$KD_WAIT" kd_converged "$kd_conf" || return 1
-    kd_check "quota 204800" test "$(quota_of "$quota")" = 204800
+    kd_check "quota 204800" test "$(quota_of "$quota")" = 204800 ||
+        return 1
+    acl_good=$(acl_of)
+    echo "acl: $acl_good"
+    kd_check "folder ACL from LDAP" \
+        test "$acl_good" = "anyone lrs;r-calm@example.org lrswipkxtecdan;"
 }
 
 r2_drift() {
@@ -52,6 +66,12 @@ r2_drift() {
     kd_check "set quota over IMAP" kd_probe "$kd_conf" setquota "$quota" 1234 ||
         return 1
     kd_check "quota now 1234" test "$(quota_of "$quota")" = 1234 || return 1
+    kd_check "grant an intruder on the folder over IMAP" \
+        kd_probe "$kd_conf" setacl "$folder" intruder@example.org=lrswi ||
+        return 1
+    kd_check "widen anyone over IMAP" \
+        kd_probe "$kd_conf" setacl "$folder" anyone=lrsp || return 1
+    kd_check "ACL drifted" test "$(acl_of)" != "$acl_good" || return 1
     kd_check "kd-where sees the drift" sh -c "! '$where' -c '$kd_conf' --quiet"
 }
 
@@ -68,7 +88,11 @@ r3_dry_run() {
         return 1
     kd_check "mailHost still wrong" \
         test "$(kd_mailhost "$moved")" = "$wrong_host" || return 1
-    kd_check "quota still 1234" test "$(quota_of "$quota")" = 1234
+    kd_check "quota still 1234" test "$(quota_of "$quota")" = 1234 ||
+        return 1
+    kd_check "dry run names the folder's ACL" \
+        grep -q "acl.*$folder" "$dir/dry.out" || return 1
+    kd_check "ACL still drifted" test "$(acl_of)" != "$acl_good"
 }
 
 r4_resync() {
@@ -81,7 +105,9 @@ r4_resync() {
     kd_check "mailbox recreated" kd_has_mailbox "$kd_conf" "$gone" || return 1
     kd_check "its folders too" \
         kd_has_mailbox "$kd_conf" user/r-gone/Sent@example.org || return 1
-    kd_check "quota back to 204800" test "$(quota_of "$quota")" = 204800
+    kd_check "quota back to 204800" test "$(quota_of "$quota")" = 204800 ||
+        return 1
+    kd_check "folder ACL back to LDAP's ($(acl_of))" test "$(acl_of)" = "$acl_good"
 }
 
 # After a repair, a dry run must find nothing to do and exit 0.
