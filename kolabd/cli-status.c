@@ -87,8 +87,10 @@ kd_cli_status(const char *config_path, int argc, char **argv)
             kd_hooks_json_append_string(out, b->servername);
             g_string_append_printf(out,
                                    ",\"mailboxes\":%" G_GINT64_FORMAT
-                                   ",\"up\":%s}",
+                                   ",\"up\":%s,\"note\":",
                                    b->mailboxes, b->up ? "true" : "false");
+            kd_hooks_json_append_string(out, b->note);
+            g_string_append_c(out, '}');
         }
         g_string_append(out, "]}\n");
         fputs(out->str, stdout);
@@ -125,6 +127,9 @@ kd_cli_status(const char *config_path, int argc, char **argv)
         printf("backend:  %s (%s) %s, %" G_GINT64_FORMAT " mailboxes\n",
                b->name, b->servername ? b->servername : "?",
                b->up ? "up" : "DOWN", b->mailboxes);
+        if (b->note != NULL) {
+            printf("          %s\n", b->note);
+        }
     }
     for (guint i = 0; i < problems->len; i++) {
         const KdWorkProblem *p = g_ptr_array_index(problems, i);

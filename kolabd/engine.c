@@ -831,6 +831,11 @@ housekeeping(KdEngine *engine, gint64 *last)
         row.mailboxes = pool->mailboxes;
         row.up = pool->up;
         row.updated_at = g_get_real_time() / G_USEC_PER_SEC;
+        row.note = pool->shared_annotation_bug && engine->cfg.policy.annotate_shared
+                       ? (char *)"shared-folder annotations skipped: Cyrus "
+                                 "3.6.1 kills the session on them "
+                                 "(cyrus-imapd#4611)"
+                       : NULL;
         g_mutex_unlock(&engine->lock);
         if (!engine->cfg.dry_run &&
             !kd_store_put_backend(engine->store, &row, &error)) {

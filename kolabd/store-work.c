@@ -248,6 +248,7 @@ kd_backend_row_free(KdBackendRow *row)
     }
     g_free(row->name);
     g_free(row->servername);
+    g_free(row->note);
     g_free(row);
 }
 
@@ -257,7 +258,7 @@ kd_store_put_backend(KdStore *store, const KdBackendRow *row, GError **error)
     sqlite3_stmt *stmt = kd_store_stmt(
         store,
         "INSERT OR REPLACE INTO backends (name, servername, mailboxes, up,"
-        " updated_at) VALUES (?, ?, ?, ?, ?)",
+        " updated_at, note) VALUES (?, ?, ?, ?, ?, ?)",
         error);
 
     g_return_val_if_fail(row != NULL && row->name != NULL, FALSE);
@@ -270,6 +271,7 @@ kd_store_put_backend(KdStore *store, const KdBackendRow *row, GError **error)
     sqlite3_bind_int(stmt, 4, row->up ? 1 : 0);
     sqlite3_bind_int64(stmt, 5,
                        row->updated_at != 0 ? row->updated_at : kd_store_now());
+    kd_store_bind_text(stmt, 6, row->note);
     return kd_store_step_done(store, stmt, "cannot store backend", error);
 }
 
@@ -280,8 +282,8 @@ kd_store_list_backends(KdStore *store, GError **error)
     int rc;
     sqlite3_stmt *stmt = kd_store_stmt(
         store,
-        "SELECT name, servername, mailboxes, up, updated_at FROM backends"
-        " ORDER BY name",
+        "SELECT name, servername, mailboxes, up, updated_at, note"
+        " FROM backends ORDER BY name",
         error);
 
     if (stmt == NULL) {
@@ -296,6 +298,7 @@ kd_store_list_backends(KdStore *store, GError **error)
         row->mailboxes = sqlite3_column_int64(stmt, 2);
         row->up = sqlite3_column_int(stmt, 3) != 0;
         row->updated_at = sqlite3_column_int64(stmt, 4);
+        row->note = kd_store_column_dup(stmt, 5);
         g_ptr_array_add(rows, row);
     }
     if (rc != SQLITE_DONE) {

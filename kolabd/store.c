@@ -61,6 +61,8 @@ static const char *const migrations[] = {
      * only cost a third of the refresh's SQLite time (bench-sync). */
     "DROP INDEX IF EXISTS objects_mail;"
     "DROP INDEX IF EXISTS objects_mailbox;",
+    /* 3: what status says about a backend besides up/down */
+    "ALTER TABLE backends ADD COLUMN note TEXT;",
 };
 
 void

@@ -38,7 +38,7 @@ GQuark kd_store_error_quark(void);
 #define KD_STORE_ERROR_SCHEMA 1000 /* database newer than this kolabd */
 
 /* Current schema version (PRAGMA user_version). */
-#define KD_STORE_SCHEMA_VERSION 2
+#define KD_STORE_SCHEMA_VERSION 3
 
 typedef struct KdStore KdStore;
 
@@ -252,6 +252,8 @@ typedef struct {
     gint64 mailboxes;
     gboolean up;
     gint64 updated_at;
+    char *note;        /* for status, e.g. a server bug worked around;
+                        * NULL: none */
 } KdBackendRow;
 
 void kd_backend_row_free(KdBackendRow *row);
