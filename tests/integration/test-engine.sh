@@ -207,6 +207,21 @@ e8_single_server() {
     kd_wait_pid "$pid"
 }
 
+e9_sigusr1_reconnects() {
+    local before
+    before=$(grep -c 'SIGUSR1: reconnecting' "$kd_log" || true)
+    kill -USR1 "$kd_pid"
+    kd_check "kolabd logs the reconnect" \
+        kd_wait 10 sh -c "[ \$(grep -c 'SIGUSR1: reconnecting' '$kd_log') -gt $before ]" ||
+        return 1
+    kd_check "sync connected again" \
+        kd_wait 20 sh -c "'$kolabd' status --json -c '$kd_conf' | grep -q '\"connected\":true'" ||
+        return 1
+    users us 3 | kd_ldapadd || return 1
+    kd_check "new users provisioned after the reconnect" \
+        kd_wait "$KD_WAIT" kd_converged "$kd_conf"
+}
+
 kd_start "$kd_conf" "$dir/kolabd.log"
 kd_scenario "e1 least-used spreads 200 users over both backends" e1_least_used
 kd_scenario "e2 a down backend gets nothing new" e2_down_backend_gets_nothing
@@ -216,5 +231,6 @@ kd_scenario "e5 delete_mode delayed honours the grace" e5_delayed_delete
 kd_scenario "e6 resync beside the running daemon" e6_resync_beside_daemon
 kd_scenario "e7 resync --dry-run changes nothing" e7_dry_run_changes_nothing
 kd_scenario "e8 single server, no murder" e8_single_server
+kd_scenario "e9 SIGUSR1 reconnects and work goes on" e9_sigusr1_reconnects
 kd_stop
 kd_finish
