@@ -181,7 +181,7 @@ copy_store(const char *path, GError **error)
 int
 kd_cli_resync(const char *config_path, int argc, char **argv)
 {
-    gboolean dry_run = FALSE, json = FALSE;
+    gboolean dry_run = FALSE, json = FALSE, fast = FALSE;
     g_autoptr(GPtrArray) mails = g_ptr_array_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(KdApp) app = NULL;
@@ -201,6 +201,8 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
             dry_run = TRUE;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = TRUE;
+        } else if (strcmp(argv[i], "--fast") == 0) {
+            fast = TRUE;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "kolabd resync: unknown option %s\n", argv[i]);
             return KD_EXIT_USAGE;
@@ -229,7 +231,9 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
         return KD_EXIT_FAILURE;
     }
     /* 2. The murder's complete mailbox list (one listing). */
-    engine = kd_app_new_engine(app, TRUE, dry_run, &error);
+    /* --fast trusts the applied state for quota, ACL and folders and
+     * checks only what LDAP, the store and the one listing show. */
+    engine = kd_app_new_engine(app, !fast, dry_run, &error);
     if (engine == NULL) {
         fprintf(stderr, "kolabd: %s\n", error->message);
         return KD_EXIT_FAILURE;

@@ -10,7 +10,8 @@ usage(FILE *out)
 {
     fprintf(out,
             "usage: kolabd [-c FILE] [-f] [-d LEVEL]\n"
-            "       kolabd resync [-c FILE] [--dry-run] [--json] [MAIL...]\n"
+            "       kolabd resync [-c FILE] [--dry-run] [--json] [--fast] "
+            "[MAIL...]\n"
             "       kolabd status [-c FILE] [--json]\n"
             "       kolabd check-config [-c FILE]\n"
             "       kolabd --version\n");

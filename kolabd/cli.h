@@ -2,7 +2,7 @@
  * cli: kolabd's command line (DESIGN.md, "User-facing contract").
  *
  *   kolabd [-c FILE] [-f] [-d LEVEL]          the daemon
- *   kolabd resync [-c FILE] [--dry-run] [--json] [MAIL...]
+ *   kolabd resync [-c FILE] [--dry-run] [--json] [--fast] [MAIL...]
  *   kolabd status [-c FILE] [--json]
  *   kolabd check-config [-c FILE]
  *

@@ -33,6 +33,7 @@ struct KdEngine {
     GAsyncQueue *results; /* KdJob*, or the engine itself to wake */
     GHashTable *in_flight; /* uuid hex -> NULL */
     GThread *scheduler;
+    GThread *prober; /* backends up/down */
     gint stopping;
     gboolean started;
 };
@@ -801,8 +802,8 @@ dispatch_due(KdEngine *engine, guint *dispatched_out)
     return fetched;
 }
 
-/* Every few seconds: probe every backend (placement avoids those that do
- * not answer) and publish the backends for status. */
+/* Every few seconds: publish the backends for status (the prober thread
+ * keeps their up/down state). */
 static void
 housekeeping(KdEngine *engine, gint64 *last)
 {
@@ -816,16 +817,7 @@ housekeeping(KdEngine *engine, gint64 *last)
     for (guint i = 0; i < engine->pools->len; i++) {
         KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
         KdBackendRow row = {0};
-        gboolean up;
 
-        {
-            /* A greeting is enough: an idle backend that went away must
-             * not look up to placement. */
-            g_autoptr(KdImap) imap = kd_imap_connect(pool->uri, 5, NULL);
-
-            up = imap != NULL;
-            kd_engine_backend_state(engine, pool, up);
-        }
         g_mutex_lock(&engine->lock);
         row.name = pool->name;
         row.servername = pool->servername;
@@ -868,6 +860,31 @@ abandon_queued(KdEngine *engine)
             g_async_queue_push(pool->jobs, pool);
         }
     }
+}
+
+/*
+ * Its own thread, so that a slow greeting never delays dispatch: every
+ * 10 s each backend must greet (placement avoids those that do not; an
+ * idle backend that went away must not look up).
+ */
+static gpointer
+prober_main(gpointer data)
+{
+    KdEngine *engine = data;
+
+    while (!g_atomic_int_get(&engine->stopping)) {
+        for (guint i = 0; i < engine->pools->len; i++) {
+            KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
+            g_autoptr(KdImap) imap = kd_imap_connect(pool->uri, 5, NULL);
+
+            kd_engine_backend_state(engine, pool, imap != NULL);
+        }
+        for (guint t = 0; t < 100 && !g_atomic_int_get(&engine->stopping);
+             t++) {
+            g_usleep(G_USEC_PER_SEC / 10);
+        }
+    }
+    return NULL;
 }
 
 static gpointer
@@ -937,6 +954,7 @@ kd_engine_start(KdEngine *engine, GError **error)
     if (engine->started) {
         return TRUE;
     }
+    g_atomic_int_set(&engine->stopping, 0);
     for (guint i = 0; i < engine->pools->len; i++) {
         KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
 
@@ -956,6 +974,13 @@ kd_engine_start(KdEngine *engine, GError **error)
                                          engine, error);
     if (engine->scheduler == NULL) {
         return FALSE;
+    }
+    if (!engine->cfg.dry_run) {
+        engine->prober = g_thread_try_new("kd-prober", prober_main, engine,
+                                          error);
+        if (engine->prober == NULL) {
+            return FALSE;
+        }
     }
     engine->started = TRUE;
     return TRUE;
@@ -998,6 +1023,10 @@ kd_engine_stop(KdEngine *engine, guint timeout_ms)
      * and stops the workers; then it exits. */
     g_thread_join(engine->scheduler);
     engine->scheduler = NULL;
+    if (engine->prober != NULL) {
+        g_thread_join(engine->prober);
+        engine->prober = NULL;
+    }
     for (guint i = 0; i < engine->pools->len; i++) {
         KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
 
