@@ -36,9 +36,11 @@ kd_cleanup() {
     for p in "${kd_pids[@]}"; do
         kill -TERM "$p" 2>/dev/null && kd_wait_pid "$p"
     done
-    if [ -d "$dir/sb" ]; then
-        "$sandbox" down "$dir/sb" >/dev/null 2>&1 || true
-    fi
+    # every sandbox of this test (sb, and e.g. a second single-server sb1):
+    # their watchdogs give up once the directory is gone
+    for p in "$dir"/sb*; do
+        [ -f "$p/sandbox.env" ] && "$sandbox" down "$p" >/dev/null 2>&1
+    done
     if [ "$rc" = 0 ] && [ -z "${KD_SANDBOX_KEEP:-}" ]; then
         rm -rf "$dir"
     else

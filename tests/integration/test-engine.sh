@@ -205,6 +205,7 @@ e8_single_server() {
         test "$mh" = "$servername"
     kill -TERM "$pid"
     kd_wait_pid "$pid"
+    "$sandbox" down "$dir/sb1" >/dev/null 2>&1
 }
 
 e9_sigusr1_reconnects() {
