@@ -15,6 +15,7 @@ struct KdApp {
     char *store_path;
     char *sync_filter;
     GPtrArray *engine_backends; /* KdEngineBackend* */
+    GHashTable *only;           /* resync MAIL...: uuid hex, or NULL */
 };
 
 static void
@@ -41,6 +42,7 @@ kd_app_free(KdApp *app)
     kd_model_free(app->model);
     kd_config_free(app->config);
     g_clear_pointer(&app->engine_backends, g_ptr_array_unref);
+    g_clear_pointer(&app->only, g_hash_table_unref);
     g_free(app->sync_filter);
     g_free(app->store_path);
     g_free(app->config_path);
@@ -255,6 +257,13 @@ kd_app_get_store_path(KdApp *app)
 }
 
 void
+kd_app_set_only(KdApp *app, GHashTable *only)
+{
+    g_clear_pointer(&app->only, g_hash_table_unref);
+    app->only = only ? g_hash_table_ref(only) : NULL;
+}
+
+void
 kd_app_set_store_path(KdApp *app, const char *path)
 {
     g_free(app->store_path);
@@ -376,6 +385,7 @@ kd_app_new_engine(KdApp *app, gboolean resync, gboolean dry_run,
     ec.murder = app->murder;
     ec.hooks = dry_run ? NULL : app->hooks;
     ec.dry_run = dry_run;
+    ec.only = app->only;
     return kd_engine_new(&ec, error);
 }
 

@@ -51,6 +51,9 @@ gboolean kd_app_check_ldap(KdApp *app, GError **error);
  */
 KdEngine *kd_app_new_engine(KdApp *app, gboolean resync, gboolean dry_run,
                             GError **error);
+/* Limits engines created later to these objects (uuid hex strings; the
+ * table is referenced); NULL: all. */
+void kd_app_set_only(KdApp *app, GHashTable *only);
 
 /*
  * SIGHUP: loads the config again and switches placement and hooks to it.

@@ -41,7 +41,8 @@ selected(Selection *sel, const KdObject *o)
 /* Marks every selected object dirty so the engine plans it afresh against
  * the murder's current map. */
 static gboolean
-touch_selected(KdStore *store, char **mails, guint *n_out, GError **error)
+touch_selected(KdStore *store, char **mails, GHashTable *only, guint *n_out,
+               GError **error)
 {
     Selection sel = {g_ptr_array_new_with_free_func(g_free), mails, store};
     g_autoptr(GPtrArray) uuids = sel.uuids;
@@ -65,6 +66,12 @@ touch_selected(KdStore *store, char **mails, guint *n_out, GError **error)
         if (!kd_store_work_touch(store, uuid, error)) {
             kd_store_rollback(store);
             return FALSE;
+        }
+        if (only != NULL) {
+            char hex[33];
+
+            kd_uuid_to_hex(uuid, hex);
+            g_hash_table_add(only, g_strdup(hex));
         }
         (*n_out)++;
     }
@@ -191,6 +198,7 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
     g_autofree char *dry_path = NULL;
     g_autoptr(GPtrArray) report = NULL;
     g_autoptr(GPtrArray) orphans = NULL;
+    g_autoptr(GHashTable) only = NULL;
     KdStoreCounts counts = {0};
     KdEngineStats stats;
     guint touched = 0;
@@ -230,7 +238,12 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
         fprintf(stderr, "kolabd: reading LDAP: %s\n", error->message);
         return KD_EXIT_FAILURE;
     }
-    /* 2. The murder's complete mailbox list (one listing). */
+    /* 2. The murder's complete mailbox list (one listing). With MAIL...
+     * arguments the engine works on those accounts only. */
+    if (mails->len > 1) {
+        only = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        kd_app_set_only(app, only);
+    }
     /* --fast trusts the applied state for quota, ACL and folders and
      * checks only what LDAP, the store and the one listing show. */
     engine = kd_app_new_engine(app, !fast, dry_run, &error);
@@ -242,7 +255,7 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
     store = kd_store_open(kd_app_get_store_path(app), &error);
     if (store == NULL ||
         !touch_selected(store, mails->len > 1 ? (char **)mails->pdata : NULL,
-                        &touched, &error)) {
+                        only, &touched, &error)) {
         fprintf(stderr, "kolabd: %s\n", error->message);
         return KD_EXIT_FAILURE;
     }
@@ -327,6 +340,11 @@ kd_cli_resync(const char *config_path, int argc, char **argv)
         g_rmdir(dir);
         return report->len == 0 && counts.held == 0 ? KD_EXIT_OK
                                                      : KD_EXIT_FAILURE;
+    }
+    /* With MAIL... only the named accounts count; others may stay queued
+     * for the daemon. */
+    if (only != NULL) {
+        return idle && stats.jobs_failed == 0 ? KD_EXIT_OK : KD_EXIT_FAILURE;
     }
     return idle && counts.queue == 0 ? KD_EXIT_OK : KD_EXIT_FAILURE;
 }

@@ -777,7 +777,9 @@ dispatch_due(KdEngine *engine, guint *dispatched_out)
         KdJob *job;
 
         kd_uuid_to_hex(item->uuid, hex);
-        if (g_hash_table_contains(engine->in_flight, hex)) {
+        if (g_hash_table_contains(engine->in_flight, hex) ||
+            (engine->cfg.only != NULL &&
+             !g_hash_table_contains(engine->cfg.only, hex))) {
             continue;
         }
         fetched++;

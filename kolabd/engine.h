@@ -50,6 +50,8 @@ typedef struct {
     KdMurder *murder;           /* borrowed */
     KdHooks *hooks;             /* borrowed, may be NULL */
     gboolean dry_run;           /* plan and report, change nothing */
+    GHashTable *only;           /* NULL, or uuid hex strings: work on these
+                                 * objects only (resync MAIL...) */
 } KdEngineConfig;
 
 typedef struct KdEngine KdEngine;

@@ -118,10 +118,27 @@ r5_clean_dry_run() {
     kd_check "second dry run exits 0 (rc $rc)" test "$rc" = 0
 }
 
+r6_only_named() {
+    local rc=0
+    { user_ldif r-one; user_ldif r-two; } | kd_ldapadd || return 1
+    "$kolabd" resync -c "$kd_conf" r-one@example.org >"$dir/r6.out" 2>&1 ||
+        rc=$?
+    tail -2 "$dir/r6.out"
+    kd_check "resync r-one exits 0 (rc $rc)" test "$rc" = 0 || return 1
+    kd_check "r-one provisioned" \
+        kd_has_mailbox "$kd_conf" user/r-one@example.org || return 1
+    kd_check "r-two left alone" \
+        kd_no_mailbox "$kd_conf" user/r-two@example.org || return 1
+    "$kolabd" resync -c "$kd_conf" >"$dir/r6b.out" 2>&1 || return 1
+    kd_check "a full resync does r-two" \
+        kd_has_mailbox "$kd_conf" user/r-two@example.org
+}
+
 kd_start "$kd_conf" "$dir/kolabd.log"
 kd_scenario "r1 converge" r1_converge
 kd_scenario "r2 drift behind kolabd's back" r2_drift
 kd_scenario "r3 resync --dry-run reports and changes nothing" r3_dry_run
 kd_scenario "r4 resync repairs" r4_resync
 kd_scenario "r5 dry run after repair finds nothing" r5_clean_dry_run
+kd_scenario "r6 resync MAIL... works on those accounts only" r6_only_named
 kd_finish
