@@ -147,6 +147,16 @@ kd_mailhost() {
         sed -n 's/^mailHost: //p'
 }
 
+# user_ldif UID MAIL [EXTRA-LINE]: a Kolab user entry in ou=People
+# (needs $BASE_DN from kd_sandbox_up).
+user_ldif() {
+    printf 'dn: uid=%s,ou=People,%s\nobjectClass: inetOrgPerson\n' "$1" "$BASE_DN"
+    printf 'objectClass: kolabInetOrgPerson\nobjectClass: mailRecipient\n'
+    printf 'uid: %s\ncn: %s\nsn: %s\nmail: %s\n' "$1" "$1" "$1" "$2"
+    [ -z "${3:-}" ] || printf '%s\n' "$3"
+    printf '\n'
+}
+
 kd_ldapadd() {
     "$sandbox" ldapadd "$dir/sb" >>"$dir/ldap.log" 2>&1
 }

@@ -13,14 +13,6 @@ kd_conf=$(kd_conf kolabd)
 people="ou=People,$BASE_DN"
 shared="ou=Shared Folders,$BASE_DN"
 
-# user_ldif UID MAIL [EXTRA-LINES]
-user_ldif() {
-    printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\n' "$1" "$people"
-    printf 'objectClass: kolabInetOrgPerson\nobjectClass: mailRecipient\n'
-    printf 'uid: %s\ncn: %s\nsn: %s\nmail: %s\n' "$1" "$1" "$1" "$2"
-    [ -z "${3:-}" ] || printf '%s\n' "$3"
-    printf '\n'
-}
 
 # mailhost_is_location DN MAILBOX: LDAP's mailHost is where the murder
 # keeps MAILBOX.

@@ -11,7 +11,7 @@ kd_sandbox_up
 kd_conf=$(kd_conf kolabd)
 people="ou=People,$BASE_DN"
 
-user_ldif() {
+r_user() {
     printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\n' "$1" "$people"
     printf 'objectClass: kolabInetOrgPerson\nobjectClass: mailRecipient\n'
     printf 'uid: %s\ncn: %s\nsn: %s\nmail: %s@example.org\n' "$1" "$1" "$1" "$1"
@@ -35,10 +35,10 @@ acl_of() {
 
 r1_converge() {
     {
-        user_ldif r-gone
-        user_ldif r-moved
-        user_ldif r-quota 'mailQuota: 204800'
-        user_ldif r-calm
+        r_user r-gone
+        r_user r-moved
+        r_user r-quota 'mailQuota: 204800'
+        r_user r-calm
         printf 'dn: cn=r-shared,ou=Shared Folders,%s\n' "$BASE_DN"
         printf 'objectClass: kolabSharedFolder\ncn: r-shared\n'
         printf 'kolabTargetFolder: %s\nacl: anyone, lrs\n' "$folder"
@@ -120,7 +120,7 @@ r5_clean_dry_run() {
 
 r6_only_named() {
     local rc=0
-    { user_ldif r-one; user_ldif r-two; } | kd_ldapadd || return 1
+    { r_user r-one; r_user r-two; } | kd_ldapadd || return 1
     "$kolabd" resync -c "$kd_conf" r-one@example.org >"$dir/r6.out" 2>&1 ||
         rc=$?
     tail -2 "$dir/r6.out"
