@@ -69,4 +69,64 @@ void kd_engine_backend_state(KdEngine *engine, KdBackendPool *pool,
 /* Worker thread body; @data is the KdBackendPool. */
 gpointer kd_worker_main(gpointer data);
 
+
+/* ---- shared by engine.c, engine-dispatch.c, engine-record.c ---------- */
+
+#define RESULT_BATCH 256
+#define DUE_BATCH 512
+#define BACKOFF_MAX_S 300
+/* How long a dispatched item is claimed (see kd_store_work_lease); longer
+ * than any one job, which its IMAP and LDAP timeouts bound. */
+#define LEASE_S 120
+
+struct KdEngine {
+    KdEngineConfig cfg;
+    KdStore *store; /* scheduler thread only (and kd_engine_new) */
+    GPtrArray *pools;
+    GHashTable *pools_by_server; /* lower-cased servername -> pool */
+
+    GMutex lock; /* guards locations, stats, idle */
+    GCond idle_cond;
+    GHashTable *locations; /* mailbox -> servername */
+    KdEngineStats stats;
+    gboolean idle;
+    gboolean annotation_warned;
+    gboolean locations_loaded; /* no planning without the murder's map */
+    gint64 locations_tried;    /* monotonic us of the last attempt */
+    GPtrArray *plan_report; /* dry run: "steps\tname\tserver" */
+
+    GAsyncQueue *results; /* KdJob*, or the engine itself to wake */
+    GHashTable *in_flight; /* uuid hex -> NULL */
+    GThread *scheduler;
+    GThread *prober; /* backends up/down */
+    gint stopping;
+    gboolean started;
+};
+
+
+/* The pool of the backend called @servername (any case), or NULL. */
+KdBackendPool *kd_engine_pool_for_server(KdEngine *engine,
+                                         const char *servername);
+/* Sets (@server NULL: removes) where @mailbox lives and keeps the pools'
+ * mailbox counts. Caller holds engine->lock. */
+void kd_engine_set_location(KdEngine *engine, const char *mailbox,
+                            const char *server);
+/* A domain's shared folders follow the first one: records `shared@domain`
+ * on @server unless known. Caller holds engine->lock. */
+void kd_engine_remember_shared_parent(KdEngine *engine,
+                                      const KdObject *object,
+                                      const char *server);
+/* Retry delay after @attempts failures: 2^n s, capped, with jitter. */
+gint64 kd_engine_backoff_s(gint attempts);
+/* The mail, mailbox or DN of @job's object: for log lines. */
+const char *kd_job_name(const KdJob *job);
+/* Records a successful @job inside the caller's store transaction. */
+gboolean kd_engine_record_success(KdEngine *engine, KdJob *job,
+                                  GError **error);
+/* Records finished @jobs in one store transaction and frees them. */
+void kd_engine_record_results(KdEngine *engine, GPtrArray *jobs);
+/* Plans due work and dispatches it; returns the number of items fetched,
+ * *@dispatched_out how many went to workers. */
+guint kd_engine_dispatch_due(KdEngine *engine, guint *dispatched_out);
+
 #endif /* KOLABD_ENGINE_PRIVATE_H */

@@ -6,38 +6,6 @@
 #include "engine-private.h"
 #include "store.h"
 
-#define KD_LOG_DOMAIN "kolabd"
-#define RESULT_BATCH 256
-#define DUE_BATCH 512
-#define BACKOFF_MAX_S 300
-/* How long a dispatched item is claimed (see kd_store_work_lease); longer
- * than any one job, which its IMAP and LDAP timeouts bound. */
-#define LEASE_S 120
-
-struct KdEngine {
-    KdEngineConfig cfg;
-    KdStore *store; /* scheduler thread only (and kd_engine_new) */
-    GPtrArray *pools;
-    GHashTable *pools_by_server; /* lower-cased servername -> pool */
-
-    GMutex lock; /* guards locations, stats, idle */
-    GCond idle_cond;
-    GHashTable *locations; /* mailbox -> servername */
-    KdEngineStats stats;
-    gboolean idle;
-    gboolean annotation_warned;
-    gboolean locations_loaded; /* no planning without the murder's map */
-    gint64 locations_tried;    /* monotonic us of the last attempt */
-    GPtrArray *plan_report; /* dry run: "steps\tname\tserver" */
-
-    GAsyncQueue *results; /* KdJob*, or the engine itself to wake */
-    GHashTable *in_flight; /* uuid hex -> NULL */
-    GThread *scheduler;
-    GThread *prober; /* backends up/down */
-    gint stopping;
-    gboolean started;
-};
-
 void
 kd_job_free(KdJob *job)
 {
@@ -107,8 +75,8 @@ kd_engine_get_stats(KdEngine *engine, KdEngineStats *stats_out)
     g_mutex_unlock(&engine->lock);
 }
 
-static KdBackendPool *
-pool_for_server(KdEngine *engine, const char *servername)
+KdBackendPool *
+kd_engine_pool_for_server(KdEngine *engine, const char *servername)
 {
     g_autofree char *key = NULL;
 
@@ -130,14 +98,14 @@ is_top_level(const char *mailbox)
 }
 
 /* Caller holds engine->lock. */
-static void
-set_location(KdEngine *engine, const char *mailbox, const char *server)
+void
+kd_engine_set_location(KdEngine *engine, const char *mailbox, const char *server)
 {
     const char *old = g_hash_table_lookup(engine->locations, mailbox);
     KdBackendPool *pool;
 
     if (old != NULL && is_top_level(mailbox) &&
-        (pool = pool_for_server(engine, old)) != NULL) {
+        (pool = kd_engine_pool_for_server(engine, old)) != NULL) {
         pool->mailboxes--;
     }
     if (server == NULL) {
@@ -147,15 +115,15 @@ set_location(KdEngine *engine, const char *mailbox, const char *server)
     g_hash_table_insert(engine->locations, g_strdup(mailbox),
                         g_strdup(server));
     if (is_top_level(mailbox) &&
-        (pool = pool_for_server(engine, server)) != NULL) {
+        (pool = kd_engine_pool_for_server(engine, server)) != NULL) {
         pool->mailboxes++;
     }
 }
 
 /* A shared folder's creation made `shared@domain` on the same backend;
  * later folders of the domain must follow it. Caller holds the lock. */
-static void
-remember_shared_parent(KdEngine *engine, const KdObject *object,
+void
+kd_engine_remember_shared_parent(KdEngine *engine, const KdObject *object,
                        const char *server)
 {
     g_autofree char *parent = NULL;
@@ -165,7 +133,7 @@ remember_shared_parent(KdEngine *engine, const KdObject *object,
     }
     parent = g_strdup_printf("shared@%s", object->domain);
     if (!g_hash_table_contains(engine->locations, parent)) {
-        set_location(engine, parent, server);
+        kd_engine_set_location(engine, parent, server);
     }
 }
 
@@ -191,7 +159,7 @@ kd_engine_refresh_locations(KdEngine *engine, GError **error)
     while (g_hash_table_iter_next(&it, &k, &v)) {
         /* Sub-folders are not needed for planning; keep memory small. */
         if (is_top_level(k)) {
-            set_location(engine, k, v);
+            kd_engine_set_location(engine, k, v);
         }
     }
     engine->locations_loaded = TRUE;
@@ -319,491 +287,6 @@ kd_engine_new(const KdEngineConfig *config, GError **error)
 
 /* ---- recording results ------------------------------------------------ */
 
-static gint64
-backoff_s(gint attempts)
-{
-    gint64 base = 1;
-
-    for (gint i = 0; i < attempts && base < BACKOFF_MAX_S; i++) {
-        base *= 2;
-    }
-    base = MIN(base, BACKOFF_MAX_S);
-    /* jitter: 75% .. 125% */
-    return MAX(1, base * g_random_int_range(75, 126) / 100);
-}
-
-static void
-enqueue_hook(KdEngine *engine, const KdJob *job, const char *event,
-             const char *old_value)
-{
-    const KdObject *o = job->object;
-    char hex[33];
-    g_autofree char *event_id = NULL;
-    g_autoptr(GError) error = NULL;
-    KdHookEvent ev = {0};
-
-    if (engine->cfg.hooks == NULL) {
-        return;
-    }
-    kd_uuid_to_hex(o->uuid, hex);
-    /* Stable across a replay of the same change. */
-    event_id = g_strdup_printf("%s-%s-%" G_GINT64_FORMAT, event, hex,
-                               job->gen);
-    ev.event = event;
-    ev.event_id = event_id;
-    ev.uuid = hex;
-    ev.dn = o->dn;
-    ev.mail = o->mail;
-    ev.mailbox = job->deleted ? job->plan.old_mailbox : o->mailbox;
-    ev.mailhost = job->plan.server;
-    if (g_strcmp0(event, KD_HOOK_MAILBOX_RENAMED) == 0) {
-        ev.old_mailbox = old_value;
-    } else if (g_strcmp0(event, KD_HOOK_MAILHOST_CHANGED) == 0) {
-        ev.old_mailhost = old_value;
-    } else if (g_strcmp0(event, KD_HOOK_SYNC_ERROR) == 0) {
-        ev.detail = old_value;
-    }
-    ev.object = o;
-    if (!kd_hooks_enqueue(engine->cfg.hooks, kd_store_get_db(engine->store),
-                          &ev, &error)) {
-        g_warning("%s: cannot queue hook %s: %s", o->mail ? o->mail : hex,
-                  event, error->message);
-    }
-}
-
-static const char *
-job_name(const KdJob *job)
-{
-    const KdObject *o = job->object;
-
-    if (o->mail != NULL) {
-        return o->mail;
-    }
-    if (o->mailbox != NULL) {
-        return o->mailbox;
-    }
-    if (job->plan.old_mailbox != NULL) {
-        return job->plan.old_mailbox;
-    }
-    /* A refused entry has neither: name it by its DN. */
-    return o->dn != NULL && o->dn[0] != '\0' ? o->dn : "(no DN)";
-}
-
-static gboolean
-record_success(KdEngine *engine, KdJob *job, GError **error)
-{
-    const KdObject *o = job->object;
-    guint steps = job->plan.steps;
-    g_autoptr(KdApplied) applied = NULL;
-
-    if (steps & KD_STEP_FORGET) {
-        if (job->deleted) {
-            g_message("%s: mailbox %s deleted on %s", job_name(job),
-                      job->plan.old_mailbox, job->plan.server);
-            enqueue_hook(engine, job, KD_HOOK_MAILBOX_DELETED, NULL);
-        } else if (job->plan.reason != NULL) {
-            g_message("%s: %s", job_name(job), job->plan.reason);
-        }
-        return kd_store_delete_applied(engine->store, o->uuid, error) &&
-               kd_store_delete_object(engine->store, o->uuid, error) &&
-               kd_store_work_done(engine->store, o->uuid, job->gen, error);
-    }
-    applied = g_new0(KdApplied, 1);
-    memcpy(applied->uuid, o->uuid, KD_UUID_LEN);
-    applied->kind = o->kind;
-    applied->mailbox = g_strdup(o->mailbox);
-    applied->server = g_strdup(job->plan.server);
-    applied->quota_kib = o->quota_kib;
-    applied->acl = g_strdup(o->acl);
-    applied->folder_type = g_strdup(o->folder_type);
-    applied->folders_done = o->kind == KD_OBJECT_USER;
-    if (job->imap_changes > 0 || job->mailhost_written) {
-        g_autofree char *names = kd_plan_steps_to_string(steps);
-
-        g_message("%s: %s on %s done", job_name(job), names,
-                  job->plan.server);
-    }
-    if (job->created_on != NULL) {
-        enqueue_hook(engine, job, KD_HOOK_MAILBOX_CREATED, NULL);
-    }
-    if (steps & KD_STEP_RENAME) {
-        enqueue_hook(engine, job, KD_HOOK_MAILBOX_RENAMED,
-                     job->plan.old_mailbox);
-    }
-    if (job->mailhost_written) {
-        enqueue_hook(engine, job, KD_HOOK_MAILHOST_CHANGED,
-                     job->old_mailhost);
-    }
-    if (job->quota_changed && job->created_on == NULL) {
-        enqueue_hook(engine, job, KD_HOOK_QUOTA_CHANGED, NULL);
-    }
-    if (job->acl_changed && job->created_on == NULL) {
-        enqueue_hook(engine, job, KD_HOOK_ACL_CHANGED, NULL);
-    }
-    return kd_store_put_applied(engine->store, applied, error) &&
-           kd_store_work_done(engine->store, o->uuid, job->gen, error);
-}
-
-static gboolean
-record_failure(KdEngine *engine, KdJob *job, gint64 now, GError **error)
-{
-    const KdObject *o = job->object;
-
-    if (job->elsewhere != NULL) {
-        g_message("%s: %s already exists on %s; not creating it elsewhere",
-                  job_name(job), o->mailbox, job->elsewhere);
-        return kd_store_work_retry(engine->store, o->uuid, job->gen, now,
-                                   job->error, error);
-    }
-    if (job->transient) {
-        gint64 delay = backoff_s(job->attempts);
-
-        g_warning("%s: %s (retry in %" G_GINT64_FORMAT " s)", job_name(job),
-                  job->error, delay);
-        return kd_store_work_retry(engine->store, o->uuid, job->gen,
-                                   now + delay, job->error, error);
-    }
-    g_warning("%s: held: %s", job_name(job), job->error);
-    enqueue_hook(engine, job, KD_HOOK_SYNC_ERROR, job->error);
-    return kd_store_work_hold(engine->store, o->uuid, job->error, error);
-}
-
-static void
-record_results(KdEngine *engine, GPtrArray *jobs)
-{
-    g_autoptr(GError) error = NULL;
-    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-
-    if (jobs->len == 0) {
-        return;
-    }
-    if (!kd_store_begin(engine->store, &error)) {
-        g_critical("store: %s; %u results not recorded (they stay dirty)",
-                   error->message, jobs->len);
-        for (guint i = 0; i < jobs->len; i++) {
-            KdJob *job = g_ptr_array_index(jobs, i);
-            char hex[33];
-
-            kd_uuid_to_hex(job->uuid, hex);
-            g_hash_table_remove(engine->in_flight, hex);
-            kd_job_free(job);
-        }
-        g_ptr_array_set_size(jobs, 0);
-        return;
-    }
-    for (guint i = 0; i < jobs->len; i++) {
-        KdJob *job = g_ptr_array_index(jobs, i);
-        char hex[33];
-        gboolean ok;
-
-        kd_uuid_to_hex(job->uuid, hex);
-        g_hash_table_remove(engine->in_flight, hex);
-        g_mutex_lock(&engine->lock);
-        if (job->placed) {
-            job->pool->pending--;
-        }
-        if (job->created_on != NULL) {
-            set_location(engine, job->object->mailbox, job->created_on);
-            remember_shared_parent(engine, job->object, job->created_on);
-        }
-        if (job->elsewhere != NULL) {
-            set_location(engine, job->object->mailbox, job->elsewhere);
-        }
-        if (job->ok && (job->plan.steps & KD_STEP_RENAME)) {
-            set_location(engine, job->plan.old_mailbox, NULL);
-            set_location(engine, job->object->mailbox, job->plan.server);
-        }
-        if (job->ok && job->deleted) {
-            set_location(engine, job->plan.old_mailbox, NULL);
-        }
-        if (job->ok) {
-            engine->stats.jobs_done++;
-            engine->stats.jobs_changed +=
-                job->imap_changes > 0 || job->mailhost_written ? 1 : 0;
-            engine->stats.creates += job->created_on ? 1 : 0;
-            engine->stats.mailhost_writes += job->mailhost_written ? 1 : 0;
-            engine->stats.imap_changes += job->imap_changes;
-        } else {
-            engine->stats.jobs_failed++;
-            engine->stats.jobs_held += job->transient ? 0 : 1;
-        }
-        if (job->annotations_skipped && !engine->annotation_warned) {
-            engine->annotation_warned = TRUE;
-            g_warning("shared-folder annotations skipped: Cyrus 3.6.1 "
-                      "kills the session on any annotation of a non-user "
-                      "mailbox (cyrus-imapd#4611); upgrade to 3.6.3 or set "
-                      "annotate_shared_folders = no");
-        }
-        if (engine->cfg.dry_run && job->ok && job->would != 0) {
-            g_autofree char *steps = kd_plan_steps_to_string(job->would);
-
-            g_ptr_array_add(engine->plan_report,
-                            g_strdup_printf("%s\t%s\t%s", steps,
-                                            job_name(job), job->plan.server));
-        }
-        g_mutex_unlock(&engine->lock);
-        if (engine->cfg.dry_run) {
-            /* The dry run works on a copy of the store: settle the item,
-             * or keep it as a failure for the report. */
-            ok = job->ok ? kd_store_work_done(engine->store, job->uuid,
-                                              job->gen, &error)
-                         : kd_store_work_hold(engine->store, job->uuid,
-                                              job->error, &error);
-        } else {
-            ok = job->ok ? record_success(engine, job, &error)
-                         : record_failure(engine, job, now, &error);
-        }
-        if (!ok) {
-            g_critical("store: recording %s: %s", job_name(job),
-                       error->message);
-            g_clear_error(&error);
-        }
-    }
-    if (!kd_store_commit(engine->store, &error)) {
-        g_critical("store: %s; results stay dirty and will be redone",
-                   error->message);
-        kd_store_rollback(engine->store);
-    }
-    for (guint i = 0; i < jobs->len; i++) {
-        kd_job_free(g_ptr_array_index(jobs, i));
-    }
-    g_ptr_array_set_size(jobs, 0);
-}
-
-/* ---- planning and dispatch -------------------------------------------- */
-
-static gboolean
-place(KdEngine *engine, KdJob *job, GError **error)
-{
-    g_autoptr(KdPlacementRequest) request =
-        kd_placement_request_new_from_object(job->object);
-    g_autofree KolabdBackend *view =
-        g_new0(KolabdBackend, MAX(1, engine->pools->len));
-    gsize index = 0;
-    const char *plugin = NULL;
-
-    g_mutex_lock(&engine->lock);
-    for (guint i = 0; i < engine->pools->len; i++) {
-        KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
-
-        view[i].name = pool->name;
-        view[i].servername = pool->servername;
-        view[i].weight = pool->weight;
-        view[i].mailbox_count =
-            (guint64)MAX(0, pool->mailboxes + pool->pending);
-        view[i].up = pool->up;
-        view[i].free_kib = -1;
-    }
-    g_mutex_unlock(&engine->lock);
-    if (!kd_placement_choose(engine->cfg.placement, request, view,
-                             engine->pools->len, &index, &plugin, error)) {
-        return FALSE;
-    }
-    job->pool = g_ptr_array_index(engine->pools, index);
-    g_mutex_lock(&engine->lock);
-    job->pool->pending++;
-    job->placed = TRUE;
-    /* The domain's next shared folders follow this one at once, not only
-     * once it is created (its job creates `shared@domain` first). */
-    remember_shared_parent(engine, job->object, job->pool->servername);
-    g_mutex_unlock(&engine->lock);
-    g_free(job->plan.server);
-    job->plan.server = g_strdup(job->pool->servername);
-    g_debug("%s: placed on %s by %s", job_name(job), job->pool->name,
-            plugin);
-    return TRUE;
-}
-
-/* Plans one work item. Returns the job to dispatch, or NULL when the item
- * was settled here (converged, held, waiting). */
-static KdJob *
-plan_item(KdEngine *engine, const KdWorkItem *item, gint64 now)
-{
-    g_autoptr(GError) error = NULL;
-    KdJob *job = g_new0(KdJob, 1);
-    g_autofree char *observed = NULL;
-    g_autofree char *observed_old = NULL;
-    g_autofree char *parent = NULL;
-    gint64 absent_since = now;
-    KdStore *store = engine->store;
-
-    memcpy(job->uuid, item->uuid, KD_UUID_LEN);
-    job->gen = item->gen;
-    job->attempts = item->attempts;
-    job->object = kd_store_get_object(store, item->uuid, &job->present,
-                                      &error);
-    if (job->object == NULL) {
-        if (error == NULL) {
-            kd_store_work_done(store, item->uuid, item->gen, &error);
-        }
-        goto settled;
-    }
-    job->applied = kd_store_get_applied(store, item->uuid, &error);
-    if (error != NULL ||
-        (!job->present &&
-         !kd_store_get_absent_since(store, item->uuid, &absent_since,
-                                    &error))) {
-        goto settled;
-    }
-    if (job->object->mailbox != NULL) {
-        observed = kd_engine_location(engine, job->object->mailbox);
-    }
-    if (job->applied != NULL && job->applied->mailbox != NULL) {
-        observed_old = kd_engine_location(engine, job->applied->mailbox);
-    }
-    if (job->object->kind == KD_OBJECT_SHARED && job->object->domain) {
-        g_autofree char *name =
-            g_strdup_printf("shared@%s", job->object->domain);
-
-        parent = kd_engine_location(engine, name);
-    }
-    kd_reconcile_plan(job->object, job->present, absent_since, job->applied,
-                      observed, observed_old, parent, &engine->cfg.policy,
-                      now, &job->plan);
-    switch (job->plan.kind) {
-    case KD_PLAN_HOLD:
-        g_warning("%s: held: %s", job_name(job), job->plan.reason);
-        kd_store_work_hold(store, item->uuid, job->plan.reason, &error);
-        goto settled;
-    case KD_PLAN_WAIT:
-        kd_store_work_retry(store, item->uuid, item->gen,
-                            job->plan.not_before,
-                            "waiting for the delete grace period", &error);
-        goto settled;
-    case KD_PLAN_WORK:
-        break;
-    }
-    if (job->plan.steps == 0) {
-        kd_store_work_done(store, item->uuid, item->gen, &error);
-        goto settled;
-    }
-    if (job->plan.steps == KD_STEP_FORGET) {
-        /* Nothing to do in Cyrus (delete_mode keep, or no mailbox). */
-        job->ok = TRUE;
-        if (!engine->cfg.dry_run &&
-            !record_success(engine, job, &error)) {
-            g_critical("store: %s", error->message);
-            g_clear_error(&error);
-        }
-        goto settled;
-    }
-    if (job->plan.steps & KD_STEP_PLACE) {
-        if (!place(engine, job, &error)) {
-            g_warning("%s: %s", job_name(job), error->message);
-            kd_store_work_retry(store, item->uuid, item->gen,
-                                now + backoff_s(item->attempts),
-                                error->message, NULL);
-            g_clear_error(&error);
-            goto settled;
-        }
-    } else {
-        job->pool = pool_for_server(engine, job->plan.server);
-        if (job->pool == NULL) {
-            g_autofree char *why = g_strdup_printf(
-                "mailbox %s lives on %s, which is not a configured backend",
-                job->plan.old_mailbox ? job->plan.old_mailbox
-                                      : job->object->mailbox,
-                job->plan.server);
-
-            g_warning("%s: held: %s", job_name(job), why);
-            kd_store_work_hold(store, item->uuid, why, &error);
-            goto settled;
-        }
-    }
-    return job;
-
-settled:
-    if (error != NULL) {
-        g_critical("store: %s", error->message);
-    }
-    kd_job_free(job);
-    return NULL;
-}
-
-static guint
-capacity(KdEngine *engine)
-{
-    return engine->pools->len * engine->cfg.workers_per_backend * 4;
-}
-
-/* Returns the number of items fetched as due; *@dispatched_out gets how
- * many of them went to workers (the others were settled here). */
-static guint
-dispatch_due(KdEngine *engine, guint *dispatched_out)
-{
-    g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(KdWorkItem));
-    g_autoptr(GError) error = NULL;
-    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    guint room, fetched = 0;
-    gint n;
-
-    *dispatched_out = 0;
-    if (!engine->locations_loaded) {
-        g_autoptr(GError) local = NULL;
-
-        if (g_get_monotonic_time() - engine->locations_tried <
-            5 * G_TIME_SPAN_SECOND) {
-            return 1; /* not idle: work waits for the map */
-        }
-        engine->locations_tried = g_get_monotonic_time();
-        if (!kd_engine_refresh_locations(engine, &local)) {
-            g_warning("%s; retrying", local->message);
-            return 1;
-        }
-        g_message("read the murder's mailbox list");
-    }
-    room = capacity(engine) > g_hash_table_size(engine->in_flight)
-               ? capacity(engine) - g_hash_table_size(engine->in_flight)
-               : 0;
-    if (room == 0) {
-        return 1;
-    }
-    /* Fetch more than there is room for: most items of a converged
-     * directory are settled here without a worker. */
-    n = kd_store_work_due(engine->store, now,
-                          DUE_BATCH + g_hash_table_size(engine->in_flight),
-                          items, &error);
-    if (n < 0) {
-        g_critical("store: %s", error->message);
-        return 0;
-    }
-    if (!kd_store_begin(engine->store, &error)) {
-        g_critical("store: %s", error->message);
-        return 0;
-    }
-    for (guint i = 0; i < items->len && room > 0; i++) {
-        const KdWorkItem *item = &g_array_index(items, KdWorkItem, i);
-        char hex[33];
-        KdJob *job;
-
-        kd_uuid_to_hex(item->uuid, hex);
-        if (g_hash_table_contains(engine->in_flight, hex) ||
-            (engine->cfg.only != NULL &&
-             !g_hash_table_contains(engine->cfg.only, hex))) {
-            continue;
-        }
-        fetched++;
-        job = plan_item(engine, item, now);
-        if (job == NULL) {
-            continue;
-        }
-        if (!kd_store_work_lease(engine->store, item->uuid, item->gen,
-                                 now + LEASE_S, &error)) {
-            g_critical("store: %s", error->message);
-            g_clear_error(&error);
-        }
-        g_hash_table_add(engine->in_flight, g_strdup(hex));
-        room--;
-        (*dispatched_out)++;
-        g_async_queue_push(job->pool->jobs, job);
-    }
-    if (!kd_store_commit(engine->store, &error)) {
-        g_critical("store: %s", error->message);
-        kd_store_rollback(engine->store);
-    }
-    return fetched;
-}
-
 /* Every few seconds: publish the backends for status (the prober thread
  * keeps their up/down state). */
 static void
@@ -904,7 +387,7 @@ scheduler_main(gpointer data)
         gint64 wait;
 
         if (!g_atomic_int_get(&engine->stopping)) {
-            fetched = dispatch_due(engine, &dispatched);
+            fetched = kd_engine_dispatch_due(engine, &dispatched);
         } else if (!abandoned) {
             abandon_queued(engine);
             abandoned = TRUE;
@@ -940,7 +423,7 @@ scheduler_main(gpointer data)
             }
             item = g_async_queue_try_pop(engine->results);
         }
-        record_results(engine, done);
+        kd_engine_record_results(engine, done);
         housekeeping(engine, &last_housekeeping);
     }
     g_mutex_lock(&engine->lock);
