@@ -73,8 +73,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdEngine, kd_engine_free)
 gboolean kd_engine_start(KdEngine *engine, GError **error);
 /* Thread-safe: there may be new work (syncrepl committed). */
 void kd_engine_wake(KdEngine *engine);
-/* Thread-safe: stop taking new work; wait up to @timeout_ms for jobs in
- * flight, record their results, then stop the threads. */
+/*
+ * Stops taking new work: jobs still queued are abandoned (they stay dirty),
+ * jobs in flight finish -- each bounded by the IMAP and LDAP timeouts, not
+ * by @timeout_ms, which is unused -- and are recorded; then the threads
+ * stop. Call from one thread.
+ */
 void kd_engine_stop(KdEngine *engine, guint timeout_ms);
 
 /*
