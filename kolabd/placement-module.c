@@ -2,6 +2,7 @@
 
 #include "placement-module.h"
 
+#include <dlfcn.h>
 #include <gmodule.h>
 #include <stddef.h>
 #include <string.h>
@@ -66,6 +67,23 @@ check_plugin(const char *path, const char *name,
     return TRUE;
 }
 
+/*
+ * TRUE when @path is already loaded in this process: a SIGHUP after the
+ * daemon dropped root may no longer be allowed to look at the plugin
+ * directory, but a plugin the chain holds can still be opened again.
+ */
+static gboolean
+resident(const char *path)
+{
+    void *handle = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+
+    if (handle == NULL) {
+        return FALSE;
+    }
+    dlclose(handle);
+    return TRUE;
+}
+
 KdPlacementModule *
 kd_placement_module_open(const char *path, const char *name, GError **error)
 {
@@ -75,7 +93,7 @@ kd_placement_module_open(const char *path, const char *name, GError **error)
 
     g_return_val_if_fail(path != NULL, NULL);
 
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+    if (!g_file_test(path, G_FILE_TEST_EXISTS) && !resident(path)) {
         g_set_error(error, KD_PLACEMENT_ERROR, KD_PLACEMENT_ERROR_LOAD,
                     "%s: no such plugin file", path);
         return NULL;
