@@ -301,7 +301,14 @@ ldap_params(const KdConfig *config, KdLdapParams *params)
     params->uri = config->ldap_uri;
     params->bind_dn = config->bind_dn;
     params->bind_pw = config->bind_pw;
+    params->network_timeout_s = (int)MIN(config->ldap_timeout, 600);
     params->op_timeout_s = (int)MIN(config->ldap_timeout, 600);
+    params->keepalive_idle_s = (int)MIN(config->ldap_keepalive_idle, 86400);
+    params->keepalive_interval_s =
+        (int)MIN(config->ldap_keepalive_interval, 86400);
+    params->keepalive_probes = (int)config->ldap_keepalive_probes;
+    params->tcp_user_timeout_ms =
+        (int)MIN(config->ldap_tcp_user_timeout, 86400) * 1000;
 }
 
 void
@@ -319,6 +326,8 @@ kd_app_sync_params(KdApp *app, KdSyncParams *params)
                                                  G_MAXUINT);
     params->tuning.delete_max_percent =
         (guint)MIN(config->delete_threshold_percent, 100);
+    params->watchdog_interval_s =
+        (guint)MIN(config->ldap_watchdog_interval, 86400);
 }
 
 static KdObject *

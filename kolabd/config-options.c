@@ -46,6 +46,23 @@ static const KdOption options[] = {
      C(delivery_address_attribute)},
     {"ldap", "timeout", KD_OPT_DURATION, "10", NULL,
      "network and operation timeout of LDAP requests", C(ldap_timeout)},
+    {"ldap", "keepalive_idle", KD_OPT_DURATION, "60", NULL,
+     "idle time before TCP keepalive probes start on LDAP connections",
+     C(ldap_keepalive_idle)},
+    {"ldap", "keepalive_interval", KD_OPT_DURATION, "10", NULL,
+     "time between TCP keepalive probes", C(ldap_keepalive_interval)},
+    {"ldap", "keepalive_probes", KD_OPT_UINT, "5", "1-100",
+     "unanswered keepalive probes before the connection is dropped",
+     C(ldap_keepalive_probes)},
+    {"ldap", "tcp_user_timeout", KD_OPT_DURATION, "120", NULL,
+     "time sent data may stay unacknowledged before the connection is "
+     "dropped (TCP_USER_TIMEOUT)",
+     C(ldap_tcp_user_timeout)},
+    {"ldap", "watchdog_interval", KD_OPT_DURATION, "60", NULL,
+     "while the sync connection is silent, read the provider's contextCSN "
+     "this often and reconnect when the provider is ahead or does not "
+     "answer (0: off)",
+     C(ldap_watchdog_interval)},
     /* [cyrus-imap] */
     {"cyrus-imap", "uri", KD_OPT_URI, "imaps://localhost:993", "imap,imaps",
      "IMAP frontend (or the single server without a murder)", C(imap_uri)},

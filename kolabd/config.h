@@ -82,6 +82,11 @@ typedef struct {
     char *folder_type_attribute;   /* sharedfolder_type_attribute */
     char *delivery_address_attribute; /* sharedfolder_delivery_address_... */
     guint64 ldap_timeout;          /* seconds */
+    guint64 ldap_keepalive_idle;     /* seconds */
+    guint64 ldap_keepalive_interval; /* seconds */
+    guint64 ldap_keepalive_probes;
+    guint64 ldap_tcp_user_timeout;  /* seconds */
+    guint64 ldap_watchdog_interval; /* seconds, 0: off */
 
     /* [cyrus-imap] */
     char *imap_uri; /* frontend (or single server) */

@@ -9,10 +9,7 @@
 G_DEFINE_QUARK(kd-directory-error-quark, kd_directory_error)
 
 struct KdDirectory {
-    char *uri;
-    char *bind_dn;
-    char *bind_pw;
-    KdLdapParams params; /* strings point into the fields above */
+    KdLdapParams params; /* owned copy */
     char *attribute;
     LDAP *ld;
 };
@@ -22,13 +19,7 @@ kd_directory_new(const KdLdapParams *params, const char *attribute)
 {
     KdDirectory *dir = g_new0(KdDirectory, 1);
 
-    dir->params = *params;
-    dir->uri = g_strdup(params->uri);
-    dir->bind_dn = g_strdup(params->bind_dn);
-    dir->bind_pw = g_strdup(params->bind_pw);
-    dir->params.uri = dir->uri;
-    dir->params.bind_dn = dir->bind_dn;
-    dir->params.bind_pw = dir->bind_pw;
+    kd_ldap_params_copy(&dir->params, params);
     dir->attribute = g_strdup(attribute ? attribute : "mailHost");
     return dir;
 }
@@ -40,12 +31,7 @@ kd_directory_free(KdDirectory *dir)
         return;
     }
     kd_ldap_unbind(dir->ld);
-    g_free(dir->uri);
-    g_free(dir->bind_dn);
-    if (dir->bind_pw != NULL) {
-        memset(dir->bind_pw, 0, strlen(dir->bind_pw));
-        g_free(dir->bind_pw);
-    }
+    kd_ldap_params_clear(&dir->params);
     g_free(dir->attribute);
     g_free(dir);
 }

@@ -36,6 +36,31 @@ kd_ldap_unbind(LDAP *ld)
     }
 }
 
+void
+kd_ldap_params_copy(KdLdapParams *dst, const KdLdapParams *src)
+{
+    *dst = *src;
+    dst->uri = g_strdup(src->uri);
+    dst->bind_dn = g_strdup(src->bind_dn);
+    dst->bind_pw = g_strdup(src->bind_pw);
+    dst->tls_cacert = g_strdup(src->tls_cacert);
+}
+
+void
+kd_ldap_params_clear(KdLdapParams *params)
+{
+    char *pw = (char *)params->bind_pw;
+
+    if (pw != NULL) {
+        memset(pw, 0, strlen(pw));
+    }
+    g_free(pw);
+    g_free((char *)params->uri);
+    g_free((char *)params->bind_dn);
+    g_free((char *)params->tls_cacert);
+    memset(params, 0, sizeof *params);
+}
+
 static int
 or_default(int value, int fallback)
 {

@@ -41,6 +41,13 @@ typedef struct {
 } KdLdapParams;
 
 /*
+ * Fills @dst with a copy of @src whose strings @dst owns; release them with
+ * kd_ldap_params_clear(), which also wipes the password.
+ */
+void kd_ldap_params_copy(KdLdapParams *dst, const KdLdapParams *src);
+void kd_ldap_params_clear(KdLdapParams *params);
+
+/*
  * Connects and binds. Returns a new handle (free with ldap_unbind_ext) or
  * NULL with @error set (KD_LDAP_ERROR, code = LDAP result code; the message
  * names the URI and, for bind failures, the bind DN).

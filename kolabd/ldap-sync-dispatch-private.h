@@ -26,7 +26,8 @@ struct KdSyncDispatch {
     gboolean present_semantics;
     GHashTable *present_set;     /* uuid (16 bytes) set */
     GHashTable *pending_deletes; /* delete-phase uuids, applied at the end */
-    GBytes *staged_cookie;
+    GBytes *staged_cookie;  /* to commit with the open batch */
+    GBytes *current_cookie; /* the one in force: sent or last committed */
     GBytes *restart_cookie; /* from a 4096 Sync Done */
     char *hold_reason;      /* hold every inferred delete */
     gint64 search_started;  /* unix us: the sweep spares objects
@@ -48,6 +49,8 @@ gboolean kd_sync_dispatch_ensure_tx(KdSyncDispatch *d, GError **error);
 /* Commits the open batch: with the staged cookie outside a refresh, and
  * notifies when objects became dirty. */
 gboolean kd_sync_dispatch_commit(KdSyncDispatch *d, GError **error);
+/* The staged cookie was committed: it becomes the one in force. */
+void kd_sync_dispatch_cookie_committed(KdSyncDispatch *d);
 /* Marks @uuid absent (held with @hold when non-NULL) and counts it. */
 gboolean kd_sync_dispatch_apply_absent(KdSyncDispatch *d, const guint8 *uuid,
                                        const char *hold, GError **error);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "ldap-sync-cookie.h"
 #include "ldap-sync-dispatch-private.h"
 
 G_DEFINE_QUARK(kd - sync - error - quark, kd_sync_error)
@@ -72,6 +73,7 @@ kd_sync_dispatch_free(KdSyncDispatch *d)
     g_hash_table_destroy(d->present_set);
     g_hash_table_destroy(d->pending_deletes);
     g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+    g_clear_pointer(&d->current_cookie, g_bytes_unref);
     g_clear_pointer(&d->restart_cookie, g_bytes_unref);
     g_free(d->hold_reason);
     g_free(d);
@@ -103,14 +105,39 @@ kd_sync_dispatch_held_count(KdSyncDispatch *d)
     return d->held_count;
 }
 
+/* Stages @cookie merged with the one it follows: a persist cookie of a
+ * multi-provider carries only its own SID's CSN (ldap-sync-cookie.h). */
 static void
 stage_cookie(KdSyncDispatch *d, GBytes *cookie)
 {
+    GBytes *merged;
+
     if (cookie == NULL || g_bytes_get_size(cookie) == 0) {
         return; /* zero-length: keep what we have (scenario 8) */
     }
+    merged = kd_sync_cookie_merge(
+        d->staged_cookie != NULL ? d->staged_cookie : d->current_cookie,
+        cookie);
     g_clear_pointer(&d->staged_cookie, g_bytes_unref);
-    d->staged_cookie = g_bytes_ref(cookie);
+    d->staged_cookie = merged;
+}
+
+void
+kd_sync_dispatch_cookie_committed(KdSyncDispatch *d)
+{
+    if (d->staged_cookie != NULL) {
+        g_clear_pointer(&d->current_cookie, g_bytes_unref);
+        d->current_cookie = g_steal_pointer(&d->staged_cookie);
+    }
+}
+
+GBytes *
+kd_sync_dispatch_dup_cookie(KdSyncDispatch *d)
+{
+    GBytes *c = d->staged_cookie != NULL ? d->staged_cookie
+                                         : d->current_cookie;
+
+    return c != NULL ? g_bytes_ref(c) : NULL;
 }
 
 static void
@@ -168,6 +195,10 @@ kd_sync_dispatch_start(KdSyncDispatch *d, const char *params_hash,
         *cookie_out = g_bytes_ref(state->cookie);
     }
     d->req_had_cookie = *cookie_out != NULL;
+    g_clear_pointer(&d->current_cookie, g_bytes_unref);
+    if (*cookie_out != NULL) {
+        d->current_cookie = g_bytes_ref(*cookie_out);
+    }
     d->search_started = g_get_real_time();
     return TRUE;
 }
@@ -207,7 +238,7 @@ kd_sync_dispatch_commit(KdSyncDispatch *d, GError **error)
         return FALSE;
     }
     if (!d->refreshing) {
-        g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+        kd_sync_dispatch_cookie_committed(d);
     }
     d->batch_n = 0;
     d->batch_dirty = 0;

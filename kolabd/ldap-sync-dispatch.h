@@ -133,5 +133,8 @@ gboolean kd_sync_dispatch_refreshing(KdSyncDispatch *dispatch);
 guint kd_sync_dispatch_refresh_count(KdSyncDispatch *dispatch);
 /* Number of deletes the guard held since creation. */
 guint kd_sync_dispatch_held_count(KdSyncDispatch *dispatch);
+/* The cookie in force (staged or committed, merged per SID), a new
+ * reference, or NULL when the search started without one and none came. */
+GBytes *kd_sync_dispatch_dup_cookie(KdSyncDispatch *dispatch);
 
 #endif /* KOLABD_LDAP_SYNC_DISPATCH_H */

@@ -108,15 +108,15 @@ kd_sync_sweep_end_refresh(KdSyncDispatch *d, GError **error)
         return FALSE;
     }
     d->refreshing = FALSE;
-    g_clear_pointer(&d->staged_cookie, g_bytes_unref);
+    kd_sync_dispatch_cookie_committed(d);
     if (!kd_sync_dispatch_commit(d, error)) {
         return FALSE;
     }
     g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO,
-          "sync: refresh ended (%s, %s): %u listed present, %u delete-phase"
-          " deletes, %u absent in total",
+          "sync: refresh done: %s phase (%s): %u listed present, %u"
+          " delete-phase deletes, %u absent in total",
+          d->present_semantics ? "present" : "delete",
           d->req_had_cookie ? "with a cookie" : "without a cookie",
-          d->present_semantics ? "present semantics" : "delete semantics",
           g_hash_table_size(d->present_set),
           g_hash_table_size(d->pending_deletes), deletes->len);
     g_hash_table_remove_all(d->present_set);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ldap-sync-parse.h"
+#include "ldap-sync-watchdog.h"
 #include "ldap-sync.h"
 
 #define LOG_DOMAIN "kolabd-sync"
@@ -14,12 +15,13 @@
 struct KdSync {
     /* owned copies of the parameters */
     KdSyncParams params;
-    char *uri, *bind_dn, *bind_pw, *tls_cacert, *base, *filter;
+    char *base, *filter;
     char **attrs;
     char *params_hash;
 
     KdStore *store;
     KdSyncDispatch *dispatch;
+    KdSyncWatchdog *watchdog; /* NULL: off */
 
     guint64 test_delay_us;
     guint64 test_exit_after;
@@ -91,18 +93,11 @@ kd_sync_new(const KdSyncParams *params, const char *store_path,
     sync = g_new0(KdSync, 1);
     g_mutex_init(&sync->lock);
     sync->params = *params;
-    sync->uri = g_strdup(params->ldap.uri);
-    sync->bind_dn = g_strdup(params->ldap.bind_dn);
-    sync->bind_pw = g_strdup(params->ldap.bind_pw);
-    sync->tls_cacert = g_strdup(params->ldap.tls_cacert);
+    kd_ldap_params_copy(&sync->params.ldap, &params->ldap);
     sync->base = g_strdup(params->base);
     sync->filter =
         g_strdup(params->filter != NULL ? params->filter : "(objectClass=*)");
     sync->attrs = g_strdupv((char **)params->attrs);
-    sync->params.ldap.uri = sync->uri;
-    sync->params.ldap.bind_dn = sync->bind_dn;
-    sync->params.ldap.bind_pw = sync->bind_pw;
-    sync->params.ldap.tls_cacert = sync->tls_cacert;
     sync->params.base = sync->base;
     sync->params.filter = sync->filter;
     sync->params.attrs = (const char *const *)sync->attrs;
@@ -121,6 +116,10 @@ kd_sync_new(const KdSyncParams *params, const char *store_path,
     }
     sync->dispatch = kd_sync_dispatch_new(sync->store, &params->tuning,
                                           classify, classify_data);
+    if (params->watchdog_interval_s > 0) {
+        sync->watchdog = kd_sync_watchdog_new(
+            &sync->params.ldap, sync->base, params->watchdog_interval_s);
+    }
     return g_steal_pointer(&sync);
 }
 
@@ -130,15 +129,10 @@ kd_sync_free(KdSync *sync)
     if (sync == NULL) {
         return;
     }
+    kd_sync_watchdog_free(sync->watchdog);
     kd_sync_dispatch_free(sync->dispatch);
     kd_store_free(sync->store);
-    if (sync->bind_pw != NULL) {
-        memset(sync->bind_pw, 0, strlen(sync->bind_pw));
-    }
-    g_free(sync->uri);
-    g_free(sync->bind_dn);
-    g_free(sync->bind_pw);
-    g_free(sync->tls_cacert);
+    kd_ldap_params_clear(&sync->params.ldap);
     g_free(sync->base);
     g_free(sync->filter);
     g_strfreev(sync->attrs);
@@ -269,6 +263,33 @@ start_search(KdSync *sync, LDAP *ld, gboolean persist, GBytes *cookie,
     return rc;
 }
 
+/* Runs a due watchdog check; TRUE (with @error) when the search should be
+ * dropped. */
+static gboolean
+watchdog_says_reconnect(KdSync *sync, GError **error)
+{
+    g_autoptr(GBytes) cookie = NULL;
+    g_autofree char *reason = NULL;
+    KdWatchdogVerdict v;
+
+    if (sync->watchdog == NULL || !kd_sync_watchdog_due(sync->watchdog)) {
+        return FALSE;
+    }
+    cookie = kd_sync_dispatch_dup_cookie(sync->dispatch);
+    v = kd_sync_watchdog_check(sync->watchdog, sync->n_messages, cookie,
+                               kd_sync_dispatch_refreshing(sync->dispatch),
+                               &reason);
+    if (v == KD_WATCHDOG_OFF) {
+        g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "sync watchdog: %s", reason);
+    } else if (v == KD_WATCHDOG_RECONNECT) {
+        g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_CONNECTION,
+                    "sync watchdog on %s: %s; reconnecting", sync->params.ldap.uri,
+                    reason);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 /*
  * Runs one search until it ends; returns what to do next, with @error set
  * unless the answer is REFRESH_DONE (or CONTINUE when cancelled).
@@ -302,8 +323,11 @@ run_search(KdSync *sync, gboolean persist, gboolean use_cookie,
         return KD_SYNC_NEXT_RECONNECT;
     }
     set_status(sync, TRUE, NULL);
+    if (sync->watchdog != NULL) {
+        kd_sync_watchdog_search_started(sync->watchdog, sync->n_messages);
+    }
     g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO, "sync: %s search on %s started %s",
-          persist ? "refreshAndPersist" : "refreshOnly", sync->uri,
+          persist ? "refreshAndPersist" : "refreshOnly", sync->params.ldap.uri,
           cookie != NULL ? "with a cookie" : "without a cookie");
 
     while (next == KD_SYNC_NEXT_CONTINUE) {
@@ -327,6 +351,9 @@ run_search(KdSync *sync, gboolean persist, gboolean use_cookie,
             if (kd_sync_dispatch_flush_due(sync->dispatch) == 0 &&
                 !kd_sync_dispatch_flush(sync->dispatch, error)) {
                 next = KD_SYNC_NEXT_RECONNECT;
+            } else if (watchdog_says_reconnect(sync, error)) {
+                kd_sync_dispatch_abort(sync->dispatch);
+                next = KD_SYNC_NEXT_RECONNECT;
             }
             continue;
         }
@@ -336,7 +363,7 @@ run_search(KdSync *sync, gboolean persist, gboolean use_cookie,
             ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &err);
             kd_sync_dispatch_abort(sync->dispatch);
             g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_CONNECTION,
-                        "connection to %s lost: %s", sync->uri,
+                        "connection to %s lost: %s", sync->params.ldap.uri,
                         ldap_err2string(err));
             next = KD_SYNC_NEXT_RECONNECT;
             break;
@@ -352,7 +379,7 @@ run_search(KdSync *sync, gboolean persist, gboolean use_cookie,
         event = kd_sync_event_from_message(ld, msg, error);
         if (event == NULL) {
             kd_sync_dispatch_abort(sync->dispatch);
-            g_prefix_error(error, "sync protocol error from %s: ", sync->uri);
+            g_prefix_error(error, "sync protocol error from %s: ", sync->params.ldap.uri);
             next = KD_SYNC_NEXT_RECONNECT;
             break;
         }

@@ -15,6 +15,10 @@
  * LDAP and SQLite. Durability, batching and the delete guard are
  * described in ldap-sync-dispatch.h.
  *
+ * With watchdog_interval_s set, a KdSyncWatchdog (ldap-sync-watchdog.h)
+ * reads the provider's contextCSN while the search is silent and makes
+ * the loop reconnect when the provider does not answer or is ahead.
+ *
  * The request always carries reloadHint TRUE and never a paged-results
  * control. The hash of (uri, bind identity, base, scope, filter, attrs) is
  * stored with the cookie; a different hash drops the cookie.
@@ -41,12 +45,14 @@ typedef struct {
     KdSyncTuning tuning;      /* guard and batching */
     guint backoff_min_ms;     /* first retry delay */
     guint backoff_max_ms;     /* cap; also the delay after 4/3/11 */
+    guint watchdog_interval_s; /* contextCSN watchdog; 0: off */
 } KdSyncParams;
 
 /*
  * Fills @params with defaults: subtree scope, "(objectClass=*)", guard 100
  * deletes / 10 %, persist batches of 100 messages or 20 ms, refresh
- * batches of 1000 entries, backoff 1 s .. 5 min. Strings stay NULL.
+ * batches of 1000 entries, backoff 1 s .. 5 min, no watchdog. Strings
+ * stay NULL.
  */
 void kd_sync_params_init(KdSyncParams *params);
 /* Hex SHA-256 of the parameters a cookie depends on. */

@@ -7,13 +7,21 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/ldap-sync.c kolabd/ldap-sync.h \
 	kolabd/ldap-sync-dispatch.c kolabd/ldap-sync-dispatch.h \
 	kolabd/ldap-sync-dispatch-private.h kolabd/ldap-sync-sweep.c \
-	kolabd/ldap-sync-parse.c kolabd/ldap-sync-parse.h
+	kolabd/ldap-sync-parse.c kolabd/ldap-sync-parse.h \
+	kolabd/ldap-sync-cookie.c kolabd/ldap-sync-cookie.h \
+	kolabd/ldap-sync-watchdog.c kolabd/ldap-sync-watchdog.h
 
 check_PROGRAMS += tests/unit/test-store
 TESTS += tests/unit/test-store
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_store_LDADD = $(KD_TESTLIBS)
+
+check_PROGRAMS += tests/unit/test-sync-cookie
+TESTS += tests/unit/test-sync-cookie
+tests_unit_test_sync_cookie_SOURCES = tests/unit/test-sync-cookie.c
+tests_unit_test_sync_cookie_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_sync_cookie_LDADD = $(KD_TESTLIBS)
 
 check_PROGRAMS += tests/unit/test-ldap-sync
 TESTS += tests/unit/test-ldap-sync

@@ -6,6 +6,15 @@
  *
  *   kd-sync-tool --uri URI --bind-dn DN --pw-file FILE --base DN
  *                --store PATH [--filter F] [--once] [--no-cookie]
+ *                [--ldap-timeout S] [--keepalive-idle S]
+ *                [--keepalive-interval S] [--keepalive-probes N]
+ *                [--tcp-user-timeout-ms MS] [--watchdog-interval S]
+ *                [--backoff-max-ms MS]
+ *   kd-sync-tool --store PATH --print-state
+ *
+ * --print-state prints `objects=N` (present objects) and `cookie=TEXT`
+ * (empty without one) of the store and exits; it only reads, so it may
+ * run beside a consumer on the same store.
  *
  * Exit status: 0 on a clean stop or a completed --once, 1 on errors.
  */
@@ -34,13 +43,41 @@ run_thread(gpointer data)
     return NULL;
 }
 
+static int
+print_store_state(const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KdStore) store = kd_store_open(path, &error);
+    g_autoptr(KdSyncState) state = NULL;
+    gint64 n;
+
+    state = store != NULL ? kd_store_get_sync_state(store, &error) : NULL;
+    n = state != NULL ? kd_store_count_objects(store, 1, &error) : -1;
+    if (n < 0) {
+        fprintf(stderr, "kd-sync-tool: %s\n", error->message);
+        return 1;
+    }
+    printf("objects=%" G_GINT64_FORMAT "\n", n);
+    if (state->cookie != NULL) {
+        gsize len = 0;
+        const char *data = g_bytes_get_data(state->cookie, &len);
+
+        printf("cookie=%.*s\n", (int)len, data);
+    } else {
+        printf("cookie=\n");
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     g_autofree char *uri = NULL, *bind_dn = NULL, *pw_file = NULL;
     g_autofree char *base = NULL, *store = NULL, *filter = NULL;
     g_autofree char *pw = NULL;
-    gboolean once = FALSE, no_cookie = FALSE;
+    gboolean once = FALSE, no_cookie = FALSE, print_state = FALSE;
+    int ldap_timeout = 0, ka_idle = 0, ka_interval = 0, ka_probes = 0;
+    int user_timeout_ms = 0, watchdog = 0, backoff_max_ms = 1000;
     GOptionEntry entries[] = {
         {"uri", 0, 0, G_OPTION_ARG_STRING, &uri, "LDAP URI", NULL},
         {"bind-dn", 0, 0, G_OPTION_ARG_STRING, &bind_dn, "bind DN", NULL},
@@ -52,6 +89,22 @@ main(int argc, char **argv)
         {"once", 0, 0, G_OPTION_ARG_NONE, &once, "one refreshOnly", NULL},
         {"no-cookie", 0, 0, G_OPTION_ARG_NONE, &no_cookie,
          "ignore the stored cookie (with --once)", NULL},
+        {"ldap-timeout", 0, 0, G_OPTION_ARG_INT, &ldap_timeout,
+         "connect and operation timeout (s)", NULL},
+        {"keepalive-idle", 0, 0, G_OPTION_ARG_INT, &ka_idle,
+         "TCP keepalive idle (s)", NULL},
+        {"keepalive-interval", 0, 0, G_OPTION_ARG_INT, &ka_interval,
+         "TCP keepalive interval (s)", NULL},
+        {"keepalive-probes", 0, 0, G_OPTION_ARG_INT, &ka_probes,
+         "TCP keepalive probes", NULL},
+        {"tcp-user-timeout-ms", 0, 0, G_OPTION_ARG_INT, &user_timeout_ms,
+         "TCP_USER_TIMEOUT (ms)", NULL},
+        {"watchdog-interval", 0, 0, G_OPTION_ARG_INT, &watchdog,
+         "contextCSN watchdog interval (s), 0: off", NULL},
+        {"backoff-max-ms", 0, 0, G_OPTION_ARG_INT, &backoff_max_ms,
+         "reconnect backoff cap (ms)", NULL},
+        {"print-state", 0, 0, G_OPTION_ARG_NONE, &print_state,
+         "print object count and cookie, then exit", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -64,8 +117,14 @@ main(int argc, char **argv)
     gpointer args[3];
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || uri == NULL ||
-        base == NULL || store == NULL) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "kd-sync-tool: %s\n", error->message);
+        return 1;
+    }
+    if (print_state && store != NULL) {
+        return print_store_state(store);
+    }
+    if (uri == NULL || base == NULL || store == NULL) {
         fprintf(stderr, "kd-sync-tool: %s\n",
                 error ? error->message : "--uri, --base, --store required");
         return 1;
@@ -84,7 +143,14 @@ main(int argc, char **argv)
     params.tuning.delete_max_count = 0;
     params.tuning.delete_max_percent = 0;
     params.backoff_min_ms = 100;
-    params.backoff_max_ms = 1000;
+    params.backoff_max_ms = (guint)MAX(backoff_max_ms, 100);
+    params.ldap.network_timeout_s = ldap_timeout;
+    params.ldap.op_timeout_s = ldap_timeout;
+    params.ldap.keepalive_idle_s = ka_idle;
+    params.ldap.keepalive_interval_s = ka_interval;
+    params.ldap.keepalive_probes = ka_probes;
+    params.ldap.tcp_user_timeout_ms = user_timeout_ms;
+    params.watchdog_interval_s = (guint)MAX(watchdog, 0);
     sync = kd_sync_new(&params, store, kd_test_classify, NULL, &error);
     if (sync == NULL) {
         fprintf(stderr, "kd-sync-tool: %s\n", error->message);

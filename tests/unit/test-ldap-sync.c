@@ -658,6 +658,46 @@ test_ldap_sync_persist_batches_cookie(void **state)
     assert_cookie(f, "c6");
 }
 
+#define MPR_CSN(t, sid) "20261130" t ".000000Z#000000#" sid "#000000"
+
+/* Against two providers (SIDs 1 and 2) every persist cookie carries only
+ * its own SID's CSN; the stored cookie must keep both, also across a
+ * reconnect (else slapd answers with a full present phase). */
+static void
+test_ldap_sync_persist_merges_sids(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    const char *both = "rid=000,csn=" MPR_CSN("100000", "001") ";"
+                       MPR_CSN("100000", "002");
+
+    start(f, "h", TRUE, NULL);
+    feed(f, ev_entry(KD_SYNC_STATE_ADD, 1, "u1@example.org", NULL));
+    feed(f, ev_info(KD_SYNC_EV_REFRESH_DELETE, both, TRUE));
+    assert_cookie(f, both);
+    feed(f, ev_entry(KD_SYNC_STATE_MODIFY, 1, "x1@example.org",
+                     "rid=000,csn=" MPR_CSN("100010", "002")));
+    assert_true(kd_sync_dispatch_flush(f->d, &error));
+    assert_cookie(f, "rid=000,csn=" MPR_CSN("100000", "001") ";"
+                     MPR_CSN("100010", "002"));
+    feed(f, ev_info(KD_SYNC_EV_NEWCOOKIE,
+                    "rid=000,csn=" MPR_CSN("100020", "001"), TRUE));
+    kd_sync_dispatch_abort(f->d); /* connection lost: batch kept */
+    assert_cookie(f, "rid=000,csn=" MPR_CSN("100020", "001") ";"
+                     MPR_CSN("100010", "002"));
+    /* the reconnect sends the merged cookie; a delta refresh follows */
+    start(f, "h", TRUE,
+          "rid=000,csn=" MPR_CSN("100020", "001") ";"
+          MPR_CSN("100010", "002"));
+    feed(f, ev_entry(KD_SYNC_STATE_ADD, 2, "u2@example.org", NULL));
+    feed(f, ev_info(KD_SYNC_EV_REFRESH_DELETE,
+                    "rid=000,csn=" MPR_CSN("100030", "002"), TRUE));
+    assert_cookie(f, "rid=000,csn=" MPR_CSN("100020", "001") ";"
+                     MPR_CSN("100030", "002"));
+    assert_true(present(f, 1));
+    assert_true(present(f, 2));
+}
+
 static void
 test_ldap_sync_persist_idset_is_guarded(void **state)
 {
@@ -842,6 +882,7 @@ main(void)
         T(test_ldap_sync_guard_holds_mass_delete),
         T(test_ldap_sync_guard_percent_and_empty_set),
         T(test_ldap_sync_persist_batches_cookie),
+        T(test_ldap_sync_persist_merges_sids),
         T(test_ldap_sync_persist_idset_is_guarded),
         T(test_ldap_sync_refresh_required_drops_cookie),
         T(test_ldap_sync_provider_reset_53),
