@@ -283,7 +283,7 @@ watchdog_says_reconnect(KdSync *sync, GError **error)
         g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "sync watchdog: %s", reason);
     } else if (v == KD_WATCHDOG_RECONNECT) {
         g_set_error(error, KD_SYNC_ERROR, KD_SYNC_ERROR_CONNECTION,
-                    "sync watchdog on %s: %s; reconnecting", sync->params.ldap.uri,
+                    "watchdog on %s: %s; reconnecting", sync->params.ldap.uri,
                     reason);
         return TRUE;
     }

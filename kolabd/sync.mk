@@ -56,3 +56,12 @@ tests_integration_test_syncrepl_crash_SOURCES = \
 	tests/integration/test-syncrepl-crash.c $(KD_SYNCREPL_TEST_SOURCES)
 tests_integration_test_syncrepl_crash_CFLAGS = $(KD_TESTCFLAGS)
 tests_integration_test_syncrepl_crash_LDADD = $(KD_SYNCREPL_TEST_LIBS)
+
+# The contextCSN watchdog against a hung slapd and a wedged connection.
+check_PROGRAMS += tests/integration/kd-freeze-proxy
+tests_integration_kd_freeze_proxy_SOURCES = \
+	tests/integration/kd-freeze-proxy.c
+tests_integration_kd_freeze_proxy_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_kd_freeze_proxy_LDADD = $(KD_TESTLIBS)
+TESTS += tests/integration/test-watchdog.sh
+EXTRA_DIST += tests/integration/test-watchdog.sh

@@ -61,8 +61,10 @@ kd_wait_pid() {
     return 1
 }
 
+# kd_sandbox_up [kd-sandbox up options]: the sandbox in $dir/sb.
 kd_sandbox_up() {
-    if ! "$sandbox" up --watch-pid $$ "$dir/sb" >"$dir/sandbox-up.log" 2>&1; then
+    if ! "$sandbox" up "$@" --watch-pid $$ "$dir/sb" \
+        >"$dir/sandbox-up.log" 2>&1; then
         echo "FAIL setup: kd-sandbox up failed:"
         cat "$dir/sandbox-up.log"
         exit 1
