@@ -11,10 +11,12 @@ TESTS += \
 	tests/integration/test-provision.sh \
 	tests/integration/test-resync.sh \
 	tests/integration/test-engine.sh \
-	tests/integration/test-slow-imap.sh
+	tests/integration/test-slow-imap.sh \
+	tests/integration/test-mpr.sh
 EXTRA_DIST += \
 	tests/integration/lib-kolabd.sh \
 	tests/integration/test-provision.sh \
 	tests/integration/test-resync.sh \
 	tests/integration/test-engine.sh \
-	tests/integration/test-slow-imap.sh
+	tests/integration/test-slow-imap.sh \
+	tests/integration/test-mpr.sh
