@@ -20,3 +20,6 @@ EXTRA_DIST += \
 	tests/integration/test-engine.sh \
 	tests/integration/test-slow-imap.sh \
 	tests/integration/test-mpr.sh
+# the network partition case (ip netns; skipped without CAP_SYS_ADMIN)
+TESTS += tests/integration/test-partition.sh
+EXTRA_DIST += tests/integration/test-partition.sh
