@@ -35,10 +35,13 @@ ka_probes=3
 user_timeout_ms=4000
 backoff_max_ms=2000
 ldap_timeout=3 # connect (and bind) timeout of each attempt
-# Linux closes a silent keepalive connection once the idle time has passed
-# and, with TCP_USER_TIMEOUT set, once that much time without an ACK has
-# passed (else after the probes); the timer ticks every interval, and
-# ldap_result() wakes up every second.
+# Linux sends keepalive probes once the connection has been idle that
+# long; with TCP_USER_TIMEOUT set (kd_ldap_connect always sets one) it
+# closes the connection once that much time has passed without an answer
+# and at least one probe is out: the user timeout, not the probe count,
+# decides. Both are needed (checked by hand: idle 3600 s, or a user timeout
+# of 60 s, and nothing is noticed within the bound). The timer ticks every
+# interval; ldap_result() wakes up every second.
 ut_s=$(((user_timeout_ms + 999) / 1000))
 ka_s=$((ka_intvl * ka_probes))
 detect_bound=$((ka_idle + (ut_s > ka_s ? ut_s : ka_s) + ka_intvl + 3))
