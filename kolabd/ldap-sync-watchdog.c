@@ -4,27 +4,28 @@
 #include <string.h>
 
 #include "ldap-sync-cookie.h"
+#include "ldap-sync-parse.h"
 #include "ldap-sync-watchdog.h"
 
 #define LOG_DOMAIN "kolabd-sync"
 
 struct KdSyncWatchdog {
     KdLdapParams ldap; /* owned copy */
-    char *base;
+    char *base, *filter;
+    int scope;
     char *suffix; /* where contextCSN lives, found on the first read */
     guint interval_s;
 
     gint64 next_due; /* monotonic us */
     guint64 last_messages;
-    gboolean suspect;  /* ahead and silent at the last check */
-    char **forced;     /* contextCSN when we last forced a reconnect */
-    char **accepted;   /* contextCSNs the provider never sends us */
+    gboolean suspect; /* ahead and silent at the last check */
+    char **accepted;  /* contextCSNs with nothing for this search */
     gboolean off;
 };
 
 KdSyncWatchdog *
-kd_sync_watchdog_new(const KdLdapParams *ldap, const char *base,
-                     guint interval_s)
+kd_sync_watchdog_new(const KdLdapParams *ldap, const char *base, int scope,
+                     const char *filter, guint interval_s)
 {
     KdSyncWatchdog *w = g_new0(KdSyncWatchdog, 1);
 
@@ -32,6 +33,8 @@ kd_sync_watchdog_new(const KdLdapParams *ldap, const char *base,
                          NULL);
     kd_ldap_params_copy(&w->ldap, ldap);
     w->base = g_strdup(base);
+    w->scope = scope;
+    w->filter = g_strdup(filter != NULL ? filter : "(objectClass=*)");
     w->interval_s = interval_s;
     w->next_due = g_get_monotonic_time() + (gint64)interval_s * G_USEC_PER_SEC;
     return w;
@@ -45,8 +48,8 @@ kd_sync_watchdog_free(KdSyncWatchdog *w)
     }
     kd_ldap_params_clear(&w->ldap);
     g_free(w->base);
+    g_free(w->filter);
     g_free(w->suffix);
-    g_strfreev(w->forced);
     g_strfreev(w->accepted);
     g_free(w);
 }
@@ -204,12 +207,11 @@ turn_off(KdSyncWatchdog *w, char **reason_out, char *reason)
 
 KdWatchdogVerdict
 kd_sync_watchdog_decide(KdSyncWatchdog *w, guint64 messages, GBytes *cookie,
-                        gboolean refreshing, char *const *context,
-                        const GError *read_error, char **reason_out)
+                        char *const *context, const GError *read_error,
+                        char **reason_out)
 {
     gboolean silent = messages == w->last_messages;
     g_auto(GStrv) seen = NULL;
-    int sid = -1;
 
     w->last_messages = messages;
     w->next_due = g_get_monotonic_time() +
@@ -239,21 +241,7 @@ kd_sync_watchdog_decide(KdSyncWatchdog *w, guint64 messages, GBytes *cookie,
                         g_strdup("the sync cookie is not slapd's; the sync"
                                  " watchdog is off"));
     }
-    if (w->forced != NULL && !refreshing) {
-        /* The refresh after our reconnect ended: what it did not bring
-         * up to the contextCSN of then is not for this search. */
-        if (kd_sync_csns_ahead(w->forced, seen, w->accepted, NULL)) {
-            char **u = kd_sync_csns_union(w->accepted, w->forced);
-
-            g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO,
-                  "sync watchdog: contextCSN moved for writes this search"
-                  " does not cover; ignoring them");
-            g_strfreev(w->accepted);
-            w->accepted = u;
-        }
-        g_clear_pointer(&w->forced, g_strfreev);
-    }
-    if (!kd_sync_csns_ahead(context, seen, w->accepted, &sid)) {
+    if (!kd_sync_csns_ahead(context, seen, w->accepted, NULL)) {
         w->suspect = FALSE;
         return KD_WATCHDOG_OK;
     }
@@ -262,26 +250,138 @@ kd_sync_watchdog_decide(KdSyncWatchdog *w, guint64 messages, GBytes *cookie,
         return KD_WATCHDOG_OK;
     }
     w->suspect = FALSE;
-    g_strfreev(w->forced);
-    w->forced = g_strdupv((char **)context);
-    return verdict(KD_WATCHDOG_RECONNECT, reason_out,
-                   g_strdup_printf("the provider's contextCSN (SID %03x) is"
-                                   " ahead of our cookie at two checks %u s"
-                                   " apart and the sync search sent nothing"
-                                   " in between",
-                                   (unsigned)sid, w->interval_s));
+    return KD_WATCHDOG_PROBE;
+}
+
+void
+kd_sync_watchdog_accept(KdSyncWatchdog *w, char *const *context)
+{
+    char **u = kd_sync_csns_union(w->accepted, context);
+
+    g_strfreev(w->accepted);
+    w->accepted = u;
+}
+
+/* ---- the probe ------------------------------------------------------- */
+
+/* Changes one message of the probe reports; -1 at its end (with @error
+ * set unless it ended well). */
+static gint64
+probe_message(LDAP *ld, LDAPMessage *msg, KdWatchdogKnownFunc known,
+              gpointer known_data, GError **error)
+{
+    g_autoptr(KdSyncEvent) ev = kd_sync_event_from_message(ld, msg, error);
+    gint64 n = 0;
+
+    if (ev == NULL) {
+        return -1;
+    }
+    switch (ev->type) {
+    case KD_SYNC_EV_ENTRY:
+        return 1;
+    case KD_SYNC_EV_ID_SET:
+        for (guint i = 0; i < kd_sync_event_n_uuids(ev); i++) {
+            if (known == NULL ||
+                known(ev->uuids->data + i * KD_UUID_LEN, known_data)) {
+                n++;
+            }
+        }
+        return n;
+    case KD_SYNC_EV_DONE:
+        if (ev->rc != LDAP_SUCCESS) {
+            g_set_error(error, KD_LDAP_ERROR, ev->rc, "probe ended: %s (%d)",
+                        ldap_err2string(ev->rc), ev->rc);
+        }
+        return -1;
+    default:
+        return 0;
+    }
+}
+
+gint64
+kd_sync_watchdog_probe(KdSyncWatchdog *w, GBytes *cookie,
+                       KdWatchdogKnownFunc known, gpointer known_data,
+                       GError **error)
+{
+    g_autoptr(LDAP) ld = kd_ldap_connect(&w->ldap, error);
+    int timeout_s = w->ldap.op_timeout_s > 0 ? w->ldap.op_timeout_s : 30;
+    char *attrs[] = {(char *)LDAP_NO_ATTRS, NULL};
+    LDAPControl ctrl = {0};
+    LDAPControl *ctrls[2] = {&ctrl, NULL};
+    gint64 changes = 0;
+    int msgid = -1, rc;
+
+    if (ld == NULL ||
+        !kd_sync_encode_request(LDAP_SYNC_REFRESH_ONLY, cookie, TRUE,
+                                &ctrl.ldctl_value, error)) {
+        return -1;
+    }
+    ctrl.ldctl_oid = (char *)LDAP_CONTROL_SYNC;
+    ctrl.ldctl_iscritical = 1;
+    rc = ldap_search_ext(ld, w->base, w->scope, w->filter, attrs, 0, ctrls,
+                         NULL, NULL, 0, &msgid);
+    ber_memfree(ctrl.ldctl_value.bv_val);
+    if (rc != LDAP_SUCCESS) {
+        kd_ldap_set_error(error, ld, rc, "probe search");
+        return -1;
+    }
+    while (changes == 0) {
+        g_autoptr(LDAPMessage) msg = NULL;
+        struct timeval tv = {timeout_s, 0};
+        gint64 n;
+
+        rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
+        if (rc <= 0) {
+            kd_ldap_set_error(error, ld, rc == 0 ? LDAP_TIMEOUT : rc,
+                              "probe search");
+            return -1;
+        }
+        n = probe_message(ld, msg, known, known_data, error);
+        if (n < 0) {
+            return error != NULL && *error != NULL ? -1 : 0;
+        }
+        changes += n;
+    }
+    return changes; /* unbinding abandons the rest */
 }
 
 KdWatchdogVerdict
 kd_sync_watchdog_check(KdSyncWatchdog *w, guint64 messages, GBytes *cookie,
-                       gboolean refreshing, char **reason_out)
+                       KdWatchdogKnownFunc known, gpointer known_data,
+                       char **reason_out)
 {
     g_autoptr(GError) error = NULL;
     g_auto(GStrv) context = NULL;
+    KdWatchdogVerdict v;
+    gint64 changes;
 
     if (messages == w->last_messages) {
         context = kd_sync_watchdog_read_context(w, &error);
     }
-    return kd_sync_watchdog_decide(w, messages, cookie, refreshing, context,
-                                   error, reason_out);
+    v = kd_sync_watchdog_decide(w, messages, cookie, context, error,
+                                reason_out);
+    if (v != KD_WATCHDOG_PROBE) {
+        return v;
+    }
+    changes = kd_sync_watchdog_probe(w, cookie, known, known_data, &error);
+    if (changes == 0) {
+        g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO,
+              "sync watchdog: contextCSN moved for writes this search does"
+              " not see (a refresh from our cookie finds nothing)");
+        kd_sync_watchdog_accept(w, context);
+        return KD_WATCHDOG_OK;
+    }
+    return verdict(
+        KD_WATCHDOG_RECONNECT, reason_out,
+        changes > 0
+            ? g_strdup_printf("the provider's contextCSN is ahead of our"
+                              " cookie at two checks %u s apart, the sync"
+                              " search sent nothing, and a refresh from our"
+                              " cookie on a second connection finds changes",
+                              w->interval_s)
+            : g_strdup_printf("the provider's contextCSN is ahead of our"
+                              " cookie at two checks %u s apart, the sync"
+                              " search sent nothing, and a refresh from our"
+                              " cookie failed (%s)",
+                              w->interval_s, error->message));
 }

@@ -15,18 +15,19 @@
  *    URIs this fails over; otherwise reconnecting shows the outage in
  *    status and resumes from the cookie once the provider answers);
  *  - a contextCSN is newer than the cookie in force, at two checks in a
- *    row with no sync message in between: the provider has changes it is
- *    not sending; reconnect (the refresh resumes from the cookie);
+ *    row with no sync message in between: probe. A refreshOnly search
+ *    from the cookie in force, on the watchdog's connection, asks the
+ *    provider what changed since. Entries or deleted UUIDs in the answer
+ *    are changes the sync search should have sent: reconnect (the refresh
+ *    resumes from the cookie). None: contextCSN moved for writes the
+ *    search does not see (slapd sends nothing at all for a delete outside
+ *    the search), and those CSNs stop counting;
  *  - anything else: fine.
  *
- * contextCSN also moves for writes the search does not cover (another
- * subtree of the same database). If, after a reconnect the watchdog
- * forced, the refresh ends and the cookie still does not reach the
- * contextCSN seen at that time, those CSNs are accepted as "not ours" and
- * only newer ones count. An OpenLDAP-specific heuristic (notes/syncrepl.md
- * §9): when the contextCSN cannot be read (no such attribute, no access)
- * or the cookie is not slapd's, the watchdog says so once and turns
- * itself off. kd_sync_watchdog_decide() is the pure decision, for tests.
+ * An OpenLDAP-specific heuristic (notes/syncrepl.md §9): when the
+ * contextCSN cannot be read (no such attribute, no access) or the cookie
+ * is not slapd's, the watchdog says so once and turns itself off.
+ * kd_sync_watchdog_decide() is the pure decision, for tests.
  */
 #ifndef KOLABD_LDAP_SYNC_WATCHDOG_H
 #define KOLABD_LDAP_SYNC_WATCHDOG_H
@@ -39,6 +40,7 @@ typedef enum {
     KD_WATCHDOG_OK,
     KD_WATCHDOG_RECONNECT, /* the sync search should be dropped */
     KD_WATCHDOG_OFF,       /* the watchdog cannot work here; it stopped */
+    KD_WATCHDOG_PROBE,     /* (decide only) ahead and silent: probe */
 } KdWatchdogVerdict;
 
 typedef struct KdSyncWatchdog KdSyncWatchdog;
@@ -46,10 +48,12 @@ typedef struct KdSyncWatchdog KdSyncWatchdog;
 /*
  * A watchdog checking every @interval_s seconds (> 0) with a connection
  * made from @ldap (copied, password included) to the database holding
- * @base. No network activity happens here.
+ * @base; its probe searches @base, @scope, @filter like the sync search.
+ * No network activity happens here.
  */
 KdSyncWatchdog *kd_sync_watchdog_new(const KdLdapParams *ldap,
-                                     const char *base, guint interval_s);
+                                     const char *base, int scope,
+                                     const char *filter, guint interval_s);
 void kd_sync_watchdog_free(KdSyncWatchdog *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdSyncWatchdog, kd_sync_watchdog_free)
 
@@ -61,27 +65,49 @@ void kd_sync_watchdog_search_started(KdSyncWatchdog *w, guint64 messages);
 gboolean kd_sync_watchdog_due(KdSyncWatchdog *w);
 
 /*
- * Runs a due check: @messages is the running count of sync messages,
- * @cookie the cookie in force (NULL: none), @refreshing whether the
- * search is still in its refresh stage. Reads the contextCSN only when
- * the search was silent since the last check; blocks at most the
- * connection's network and operation timeouts. On RECONNECT and OFF,
+ * Runs a due check: @messages is the running count of sync messages and
+ * @cookie the cookie in force (NULL: none). Reads the contextCSN only when
+ * the search was silent since the last check, and probes when decide
+ * says so; each step blocks at most the connection's network and
+ * operation timeouts. Returns OK, RECONNECT or OFF; on RECONNECT and OFF,
  * @reason_out (may be NULL) gets a sentence for the log (g_free it).
  */
+/* TRUE when the consumer holds a present object with this entryUUID. */
+typedef gboolean (*KdWatchdogKnownFunc)(const guint8 *uuid,
+                                        gpointer user_data);
+
 KdWatchdogVerdict kd_sync_watchdog_check(KdSyncWatchdog *w, guint64 messages,
-                                         GBytes *cookie, gboolean refreshing,
+                                         GBytes *cookie,
+                                         KdWatchdogKnownFunc known,
+                                         gpointer known_data,
                                          char **reason_out);
 
 /*
  * The decision of a check, without I/O: @context is the contextCSN read
  * (NULL when the read failed with @read_error, a KD_LDAP_ERROR), the rest
- * as for kd_sync_watchdog_check(). Updates @w's state.
+ * as for kd_sync_watchdog_check(). Returns PROBE instead of probing.
+ * Updates @w's state.
  */
 KdWatchdogVerdict kd_sync_watchdog_decide(KdSyncWatchdog *w, guint64 messages,
-                                          GBytes *cookie, gboolean refreshing,
+                                          GBytes *cookie,
                                           char *const *context,
                                           const GError *read_error,
                                           char **reason_out);
+
+/* A probe found no changes behind @context: its CSNs stop counting. */
+void kd_sync_watchdog_accept(KdSyncWatchdog *w, char *const *context);
+
+/*
+ * The probe: a refreshOnly search from @cookie (NULL: none) with no
+ * attributes. Returns how many changes it reports, or -1 with @error when
+ * it fails or ends with a result other than success. Changes are entries
+ * and the UUIDs of syncIdSets that @known says the consumer holds: slapd
+ * replays every delete of its session log, in the search or not. It stops
+ * at the first change.
+ */
+gint64 kd_sync_watchdog_probe(KdSyncWatchdog *w, GBytes *cookie,
+                              KdWatchdogKnownFunc known, gpointer known_data,
+                              GError **error);
 
 /* Reads the contextCSN values of the database holding the base (the
  * longest namingContext containing it, else the base itself); NULL with

@@ -118,7 +118,8 @@ kd_sync_new(const KdSyncParams *params, const char *store_path,
                                           classify, classify_data);
     if (params->watchdog_interval_s > 0) {
         sync->watchdog = kd_sync_watchdog_new(
-            &sync->params.ldap, sync->base, params->watchdog_interval_s);
+            &sync->params.ldap, sync->base, sync->params.scope, sync->filter,
+            params->watchdog_interval_s);
     }
     return g_steal_pointer(&sync);
 }
@@ -263,6 +264,17 @@ start_search(KdSync *sync, LDAP *ld, gboolean persist, GBytes *cookie,
     return rc;
 }
 
+static gboolean
+store_knows(const guint8 *uuid, gpointer user_data)
+{
+    KdSync *sync = user_data;
+    gboolean present = FALSE;
+    KdObject *object = kd_store_get_object(sync->store, uuid, &present, NULL);
+
+    kd_object_free(object);
+    return object != NULL && present;
+}
+
 /* Runs a due watchdog check; TRUE (with @error) when the search should be
  * dropped. */
 static gboolean
@@ -277,8 +289,7 @@ watchdog_says_reconnect(KdSync *sync, GError **error)
     }
     cookie = kd_sync_dispatch_dup_cookie(sync->dispatch);
     v = kd_sync_watchdog_check(sync->watchdog, sync->n_messages, cookie,
-                               kd_sync_dispatch_refreshing(sync->dispatch),
-                               &reason);
+                               store_knows, sync, &reason);
     if (v == KD_WATCHDOG_OFF) {
         g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "sync watchdog: %s", reason);
     } else if (v == KD_WATCHDOG_RECONNECT) {

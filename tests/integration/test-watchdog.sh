@@ -16,6 +16,9 @@
 #    drops the search and shows "not connected" with the reason; N still
 #    believes it is connected. After kill -CONT both get a new user, W
 #    from its cookie.
+# w3 a delete outside the search base moves contextCSN but slapd sends
+#    nothing for it: W's probe (a refresh from its cookie on a second
+#    connection) finds no change, so W keeps its search.
 # shellcheck disable=SC1091
 . "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
 
@@ -172,8 +175,36 @@ w2_hung_slapd() {
     stop_pair
 }
 
+w3_delete_outside_the_search() {
+    local w=$dir/w3-w.log
+    start_pair w3 "$LDAP_URI" || return 1
+    # slapd sends a newcookie for an add outside the base, but nothing at
+    # all for a delete there: contextCSN moves past every cookie.
+    printf 'dn: cn=wd-role,ou=Special Users,%s\nobjectClass: organizationalRole\ncn: wd-role\n\n' \
+        "$BASE_DN" | kd_ldapadd || return 1
+    sleep 1
+    printf 'dn: cn=wd-role,ou=Special Users,%s\nchangetype: delete\n\n' \
+        "$BASE_DN" | kd_ldapmodify || return 1
+    kd_check "W's probe finds nothing behind the moved contextCSN (<= 20 s)" \
+        kd_wait 20 ks_log_more "$w" 0 'writes this search does not see' ||
+        return 1
+    kd_check "so W did not reconnect" \
+        test "$(ks_count "$w" 'watchdog on|retrying|started with a cookie')" = 0 ||
+        return 1
+    sleep $((3 * interval))
+    kd_check "nor later (the CSN is accepted, not probed again)" \
+        test "$(ks_count "$w" 'watchdog|retrying')" = 1 || return 1
+    user_ldif wd23 wd23@example.org | kd_ldapadd || return 1
+    kd_check "W's search still delivers" \
+        kd_wait 10 ks_store_has "$dir/w3-w.db" wd23@example.org || return 1
+    kd_check "W == LDAP" kd_wait 10 ks_matches "$dir/w3-w.db" || return 1
+    stop_pair
+}
+
 kd_scenario "w1 wedged connection: only the watchdog catches up" \
     w1_wedged_connection
 kd_scenario "w2 slapd stopped: the watchdog drops the search, CONT resumes" \
     w2_hung_slapd
+kd_scenario "w3 a delete outside the search: probed, no reconnect" \
+    w3_delete_outside_the_search
 kd_finish

@@ -168,7 +168,8 @@ watchdog(void)
     KdLdapParams p = {0};
 
     p.uri = "ldap://127.0.0.1:9/";
-    return kd_sync_watchdog_new(&p, "ou=People,dc=example,dc=org", 60);
+    return kd_sync_watchdog_new(&p, "ou=People,dc=example,dc=org",
+                                LDAP_SCOPE_SUBTREE, NULL, 60);
 }
 
 /* Messages flowing: no read needed, never a reconnect. */
@@ -183,12 +184,12 @@ test_sync_watchdog_busy_search_is_fine(void **state)
     kd_sync_watchdog_search_started(w, 10);
     for (guint64 m = 11; m < 20; m++) {
         assert_int_equal(
-            kd_sync_watchdog_decide(w, m, c, FALSE, ctx, NULL, NULL),
+            kd_sync_watchdog_decide(w, m, c, ctx, NULL, NULL),
             KD_WATCHDOG_OK);
     }
 }
 
-/* Ahead and silent at two checks in a row: reconnect, not before. */
+/* Ahead and silent at two checks in a row: probe, not before. */
 static void
 test_sync_watchdog_ahead_and_silent_twice(void **state)
 {
@@ -203,15 +204,14 @@ test_sync_watchdog_ahead_and_silent_twice(void **state)
     /* idle and up to date: fine however often */
     for (int i = 0; i < 3; i++) {
         assert_int_equal(
-            kd_sync_watchdog_decide(w, 5, c, FALSE, same, NULL, NULL),
+            kd_sync_watchdog_decide(w, 5, c, same, NULL, NULL),
             KD_WATCHDOG_OK);
     }
-    assert_int_equal(kd_sync_watchdog_decide(w, 5, c, FALSE, ctx, NULL, NULL),
+    assert_int_equal(kd_sync_watchdog_decide(w, 5, c, ctx, NULL, NULL),
                      KD_WATCHDOG_OK);
-    assert_int_equal(
-        kd_sync_watchdog_decide(w, 5, c, FALSE, ctx, NULL, &reason),
-        KD_WATCHDOG_RECONNECT);
-    assert_non_null(strstr(reason, "contextCSN"));
+    assert_int_equal(kd_sync_watchdog_decide(w, 5, c, ctx, NULL, &reason),
+                     KD_WATCHDOG_PROBE);
+    assert_null(reason);
 }
 
 /* A message between the two checks clears the suspicion. */
@@ -224,14 +224,14 @@ test_sync_watchdog_message_clears_suspicion(void **state)
 
     (void)state;
     kd_sync_watchdog_search_started(w, 5);
-    assert_int_equal(kd_sync_watchdog_decide(w, 5, c, FALSE, ctx, NULL, NULL),
+    assert_int_equal(kd_sync_watchdog_decide(w, 5, c, ctx, NULL, NULL),
                      KD_WATCHDOG_OK);
-    assert_int_equal(kd_sync_watchdog_decide(w, 6, c, FALSE, ctx, NULL, NULL),
+    assert_int_equal(kd_sync_watchdog_decide(w, 6, c, ctx, NULL, NULL),
                      KD_WATCHDOG_OK);
-    assert_int_equal(kd_sync_watchdog_decide(w, 6, c, FALSE, ctx, NULL, NULL),
+    assert_int_equal(kd_sync_watchdog_decide(w, 6, c, ctx, NULL, NULL),
                      KD_WATCHDOG_OK);
-    assert_int_equal(kd_sync_watchdog_decide(w, 6, c, FALSE, ctx, NULL, NULL),
-                     KD_WATCHDOG_RECONNECT);
+    assert_int_equal(kd_sync_watchdog_decide(w, 6, c, ctx, NULL, NULL),
+                     KD_WATCHDOG_PROBE);
 }
 
 /* No answer at all while silent: reconnect at once; a refusal turns the
@@ -251,22 +251,22 @@ test_sync_watchdog_read_failures(void **state)
     (void)state;
     kd_sync_watchdog_search_started(w, 5);
     assert_int_equal(
-        kd_sync_watchdog_decide(w, 5, c, FALSE, NULL, timeout, &reason),
+        kd_sync_watchdog_decide(w, 5, c, NULL, timeout, &reason),
         KD_WATCHDOG_RECONNECT);
     assert_non_null(strstr(reason, "timed out"));
     /* not silent: a failed read means nothing */
     assert_int_equal(
-        kd_sync_watchdog_decide(w, 9, c, FALSE, NULL, timeout, NULL),
+        kd_sync_watchdog_decide(w, 9, c, NULL, timeout, NULL),
         KD_WATCHDOG_OK);
     kd_sync_watchdog_search_started(w2, 5);
     assert_int_equal(
-        kd_sync_watchdog_decide(w2, 5, c, FALSE, NULL, refused, NULL),
+        kd_sync_watchdog_decide(w2, 5, c, NULL, refused, NULL),
         KD_WATCHDOG_OFF);
     assert_false(kd_sync_watchdog_due(w2));
 }
 
-/* After a forced reconnect whose refresh could not reach the contextCSN
- * (writes outside the search), those CSNs stop counting; newer ones do. */
+/* A probe that found nothing behind a contextCSN makes it stop counting
+ * (writes the search does not see); newer CSNs count again. */
 static void
 test_sync_watchdog_accepts_foreign_writes(void **state)
 {
@@ -277,20 +277,17 @@ test_sync_watchdog_accepts_foreign_writes(void **state)
 
     (void)state;
     kd_sync_watchdog_search_started(w, 1);
-    kd_sync_watchdog_decide(w, 1, c, FALSE, ctx, NULL, NULL);
-    assert_int_equal(kd_sync_watchdog_decide(w, 1, c, FALSE, ctx, NULL, NULL),
-                     KD_WATCHDOG_RECONNECT);
-    /* new search; its refresh ends with the same cookie */
-    kd_sync_watchdog_search_started(w, 3);
+    kd_sync_watchdog_decide(w, 1, c, ctx, NULL, NULL);
+    assert_int_equal(kd_sync_watchdog_decide(w, 1, c, ctx, NULL, NULL),
+                     KD_WATCHDOG_PROBE);
+    kd_sync_watchdog_accept(w, ctx);
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(
-            kd_sync_watchdog_decide(w, 3, c, FALSE, ctx, NULL, NULL),
-            KD_WATCHDOG_OK);
+        assert_int_equal(kd_sync_watchdog_decide(w, 1, c, ctx, NULL, NULL),
+                         KD_WATCHDOG_OK);
     }
-    kd_sync_watchdog_decide(w, 3, c, FALSE, later, NULL, NULL);
-    assert_int_equal(
-        kd_sync_watchdog_decide(w, 3, c, FALSE, later, NULL, NULL),
-        KD_WATCHDOG_RECONNECT);
+    kd_sync_watchdog_decide(w, 1, c, later, NULL, NULL);
+    assert_int_equal(kd_sync_watchdog_decide(w, 1, c, later, NULL, NULL),
+                     KD_WATCHDOG_PROBE);
 }
 
 /* A cookie that is not slapd's: the watchdog cannot compare; it stops. */
@@ -303,7 +300,7 @@ test_sync_watchdog_opaque_cookie_turns_off(void **state)
 
     (void)state;
     kd_sync_watchdog_search_started(w, 1);
-    assert_int_equal(kd_sync_watchdog_decide(w, 1, c, FALSE, ctx, NULL, NULL),
+    assert_int_equal(kd_sync_watchdog_decide(w, 1, c, ctx, NULL, NULL),
                      KD_WATCHDOG_OFF);
 }
 
