@@ -101,5 +101,6 @@ kd_imap_error_is_transient(const GError *error)
 {
     return error != NULL && error->domain == KD_IMAP_ERROR &&
            (error->code == KD_IMAP_ERROR_TRANSIENT ||
-            error->code == KD_IMAP_ERROR_CLOSED);
+            error->code == KD_IMAP_ERROR_CLOSED ||
+            error->code == KD_IMAP_ERROR_TLS);
 }

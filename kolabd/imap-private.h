@@ -18,6 +18,7 @@ struct KdImap {
     char *version;    /* "3.6.1-..." after "Cyrus IMAP", or NULL */
     char *identity;   /* who we act as after login (authzid or user) */
     gboolean alive;
+    gboolean tls;      /* the stream runs over TLS (verified) */
     GString *received; /* recent bytes from the server, to report BYE */
 };
 
@@ -39,5 +40,25 @@ gboolean kd_imap_run_continued(KdImap *imap, const char *args,
 
 /* Closes the stream without sending anything; the session is dead. */
 void kd_imap_mark_dead(KdImap *imap);
+
+/* imap-tls.c */
+
+/* The process-wide system-trust KdImapTls (a new reference), created on
+ * first use. Errors: CONFIG (no system trust store). */
+KdImapTls *kd_imap_tls_default(GError **error);
+
+/* Whether imap:// URIs must upgrade with STARTTLS. */
+gboolean kd_imap_tls_wants_starttls(const KdImapTls *tls);
+
+/* TRUE if @host is an IPv4 or IPv6 literal (no SNI for those). */
+gboolean kd_imap_tls_is_ip(const char *host);
+
+/*
+ * Verifies @chain (libetpan's carray of DER MMAPStrings, the peer's
+ * certificate first) against @tls's anchors, the current time and @host.
+ * Errors: KD_IMAP_ERROR_TLS naming @label and every reason found.
+ */
+gboolean kd_imap_tls_verify(KdImapTls *tls, const char *label,
+                            const char *host, carray *chain, GError **error);
 
 #endif /* KOLABD_IMAP_PRIVATE_H */

@@ -166,6 +166,14 @@ finish_connect(KdImap *imap, int r, GError **error)
         r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
         g_autofree char *bye = find_bye(imap);
 
+        if (r == MAILIMAP_ERROR_SSL) {
+            g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_TLS,
+                        "%s: TLS handshake failed (not a TLS port, or no "
+                        "common protocol version or cipher)",
+                        imap->label);
+            kd_imap_free(imap);
+            return NULL;
+        }
         g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_TRANSIENT,
                     "cannot connect to IMAP server %s: %s", imap->label,
                     bye ? bye
@@ -188,77 +196,105 @@ finish_connect(KdImap *imap, int r, GError **error)
     return imap;
 }
 
-/* Splits "imap://host:port/" into host and port. */
-static gboolean
-parse_uri(const char *uri, char **host_out, guint16 *port_out, GError **error)
+/* libetpan's TLS setup hook: SNI for DNS names (@data), none for IPs. */
+static void
+tls_setup(struct mailstream_ssl_context *ctx, void *data)
 {
-    const char *rest;
-    const char *end;
-    const char *colon;
-    guint64 port = 143;
+    if (data != NULL) {
+        (void) mailstream_ssl_set_server_name(ctx, data);
+    }
+}
+
+/* Frees a session that must not send anything more (no LOGOUT). */
+static KdImap *
+drop(KdImap *imap)
+{
+    kd_imap_mark_dead(imap);
+    kd_imap_free(imap);
+    return NULL;
+}
+
+/* Verifies the peer of @imap's TLS stream; drops @imap on failure. */
+static KdImap *
+verify_peer(KdImap *imap, KdImapTls *tls, const char *host, GError **error)
+{
+    carray *chain = mailstream_get_certificate_chain(imap->session->imap_stream);
+    gboolean ok = kd_imap_tls_verify(tls, imap->label, host, chain, error);
+
+    if (chain != NULL) {
+        mailstream_certificate_chain_free(chain);
+    }
+    if (!ok) {
+        return drop(imap);
+    }
+    imap->tls = TRUE;
+    return imap;
+}
+
+KdImap *
+kd_imap_connect_tls(const char *uri, KdImapTls *tls, int timeout_s,
+                    GError **error)
+{
     g_autofree char *host = NULL;
+    g_autoptr(KdImapTls) own = NULL;
+    guint16 port = 0;
+    gboolean implicit = FALSE;
+    gboolean starttls;
+    char *sni;
+    KdImap *imap;
+    int r;
 
-    if (g_str_has_prefix(uri, "imaps://")) {
-        g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CONFIG,
-                    "%s: imaps:// is not supported yet (kolabd cannot "
-                    "verify the certificate); use imap:// on a trusted "
-                    "network",
-                    uri);
-        return FALSE;
+    g_return_val_if_fail(uri != NULL, NULL);
+    if (!kd_imap_parse_uri(uri, &implicit, &host, &port, error)) {
+        return NULL;
     }
-    if (!g_str_has_prefix(uri, "imap://")) {
-        g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CONFIG,
-                    "%s: not an imap:// URI", uri);
-        return FALSE;
-    }
-    rest = uri + strlen("imap://");
-    end = rest + strcspn(rest, "/?#");
-    if (rest[0] == '[') {
-        const char *close = memchr(rest, ']', (gsize) (end - rest));
-
-        if (close == NULL) {
-            goto bad;
+    starttls = !implicit && tls != NULL && kd_imap_tls_wants_starttls(tls);
+    if ((implicit || starttls) && tls == NULL) {
+        own = kd_imap_tls_default(error);
+        if (own == NULL) {
+            return NULL;
         }
-        host = g_strndup(rest + 1, (gsize) (close - rest - 1));
-        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+        tls = own;
+    }
+    sni = kd_imap_tls_is_ip(host) ? NULL : host;
+    imap = session_new(uri, timeout_s);
+    if (implicit) {
+        r = mailimap_ssl_connect_with_callback(imap->session, host, port,
+                                               tls_setup, sni);
     } else {
-        colon = memchr(rest, ':', (gsize) (end - rest));
-        host = g_strndup(rest, (gsize) ((colon ? colon : end) - rest));
+        r = mailimap_socket_connect(imap->session, host, port);
     }
-    if (colon != NULL) {
-        g_autofree char *num = g_strndup(colon + 1, (gsize) (end - colon - 1));
-
-        if (!g_ascii_string_to_unsigned(num, 10, 1, 65535, &port, NULL)) {
-            goto bad;
+    imap = finish_connect(imap, r, error);
+    if (imap == NULL || !(implicit || starttls)) {
+        return imap;
+    }
+    if (starttls) {
+        r = mailimap_socket_starttls_with_callback(imap->session, tls_setup,
+                                                   sni);
+        if (r != MAILIMAP_NO_ERROR) {
+            g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_TLS,
+                        "%s: STARTTLS %s (starttls = true in "
+                        "[cyrus-imap]); no credentials sent",
+                        uri,
+                        r == MAILIMAP_ERROR_STREAM
+                            ? "handshake failed or connection lost"
+                            : "refused by the server");
+            return drop(imap);
         }
     }
-    if (*host == '\0' || strpbrk(host, "@ \t") != NULL ||
-        (*end != '\0' && strcmp(end, "/") != 0)) {
-        goto bad;
-    }
-    *host_out = g_steal_pointer(&host);
-    *port_out = (guint16) port;
-    return TRUE;
-bad:
-    g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CONFIG,
-                "%s: expected imap://host[:port]", uri);
-    return FALSE;
+    return verify_peer(imap, tls, host, error);
 }
 
 KdImap *
 kd_imap_connect(const char *uri, int timeout_s, GError **error)
 {
-    g_autofree char *host = NULL;
-    guint16 port = 0;
-    KdImap *imap;
+    return kd_imap_connect_tls(uri, NULL, timeout_s, error);
+}
 
-    g_return_val_if_fail(uri != NULL, NULL);
-    if (!parse_uri(uri, &host, &port, error)) {
-        return NULL;
-    }
-    imap = session_new(uri, timeout_s);
-    return finish_connect(
-        imap, mailimap_socket_connect(imap->session, host, port), error);
+gboolean
+kd_imap_is_tls(const KdImap *imap)
+{
+    return imap->tls;
 }
 
 KdImap *

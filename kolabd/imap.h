@@ -57,7 +57,14 @@ typedef enum {
     /* "NO [HASCHILDREN]": a non-user mailbox with children. */
     KD_IMAP_ERROR_HAS_CHILDREN,
     /* Any other NO. */
-    KD_IMAP_ERROR_FAILED
+    KD_IMAP_ERROR_FAILED,
+    /* TLS: handshake failed, or the server's certificate was rejected
+     * (unknown issuer, expired, name mismatch) or STARTTLS is missing.
+     * Nothing was sent after the greeting, no credentials. An operator
+     * must fix the server's certificate or [cyrus-imap] tls_ca_file; it is
+     * retried with backoff like TRANSIENT (kd_imap_error_is_transient) so
+     * that work heals by itself once the certificate is fixed. */
+    KD_IMAP_ERROR_TLS
 } KdImapError;
 
 /*
@@ -68,7 +75,9 @@ typedef enum {
 KdImapError kd_imap_error_classify(const char *status, const char *code,
                                    const char *text);
 
-/* TRUE for TRANSIENT and CLOSED: worth retrying later with backoff. */
+/* TRUE for TRANSIENT, CLOSED and TLS: worth retrying later with backoff
+ * (TLS needs an operator first, but holding every object's work would
+ * need a resync after the certificate is fixed). */
 gboolean kd_imap_error_is_transient(const GError *error);
 
 /*
@@ -81,17 +90,69 @@ void kd_imap_global_init(void);
 typedef struct KdImap KdImap;
 
 /*
- * Connects to @uri ("imap://host[:port]", default port 143; IPv6 hosts in
- * brackets) and reads the greeting. @timeout_s bounds every I/O wait
- * (connect, each read and write; 0 = 60 s). TCP keepalive is enabled.
- * Only plain imap:// is implemented: "imaps://" fails with
- * KD_IMAP_ERROR_CONFIG (TLS is not verified by libetpan's GnuTLS build and
- * kolabd does not yet verify it itself).
- * Errors: TRANSIENT (refused, timeout, BYE greeting), CONFIG (bad URI).
- * Returns a session in the not-authenticated state; free with
- * kd_imap_free().
+ * Splits an IMAP URI: "imap://host[:port][/]" (default port 143) or
+ * "imaps://host[:port][/]" (implicit TLS, default port 993); an IPv6
+ * literal goes in brackets ("imaps://[::1]:993"), @host_out gets it
+ * without them. @tls_out (may be NULL) is TRUE for imaps://. No user
+ * info, path, query or fragment. Errors: KD_IMAP_ERROR_CONFIG naming
+ * @uri. Pure function, exposed for tests.
  */
+gboolean kd_imap_parse_uri(const char *uri, gboolean *tls_out,
+                           char **host_out, guint16 *port_out,
+                           GError **error);
+
+/*
+ * TLS settings shared by every IMAP connection of a process (frontend and
+ * backends): the trust anchors server certificates are verified against,
+ * and whether imap:// URIs must upgrade with STARTTLS. libetpan's GnuTLS
+ * build verifies nothing, so kolabd verifies the peer's chain itself with
+ * GnuTLS, after the handshake and before anything is sent: the chain must
+ * lead to a trust anchor and be valid now, and the URI's host (DNS name
+ * or IP literal) must match the certificate. SNI is sent for DNS names.
+ * Immutable once created, reference counted, usable from any thread.
+ */
+typedef struct KdImapTls KdImapTls;
+
+/*
+ * Loads the trust anchors: every certificate of the PEM file @ca_file, or,
+ * with @ca_file NULL, the system trust store (/etc/ssl/certs via GnuTLS).
+ * A CA file replaces the system store, it does not add to it. With
+ * @starttls, kd_imap_connect_tls() on an imap:// URI sends STARTTLS and
+ * fails if the server does not offer it. Errors: KD_IMAP_ERROR_CONFIG
+ * (unreadable file, no certificate in it, no system store).
+ */
+KdImapTls *kd_imap_tls_new(const char *ca_file, gboolean starttls,
+                           GError **error);
+KdImapTls *kd_imap_tls_ref(KdImapTls *tls);
+/* Accepts NULL. */
+void kd_imap_tls_unref(KdImapTls *tls);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdImapTls, kd_imap_tls_unref)
+
+/* The CA file given to kd_imap_tls_new(), or NULL (system trust). */
+const char *kd_imap_tls_get_ca_file(const KdImapTls *tls);
+
+/*
+ * Connects to @uri (see kd_imap_parse_uri()) and reads the greeting.
+ * imaps:// does a TLS handshake first; with @tls asking for STARTTLS,
+ * imap:// upgrades after the greeting. Either way the certificate is
+ * verified against @tls (NULL: the system trust store, no STARTTLS) before
+ * the session is returned, so no command and no credential ever reaches
+ * an unverified server. @timeout_s bounds every I/O wait (connect, TLS
+ * handshake, each read and write; 0 = 60 s). TCP keepalive is enabled.
+ * Errors: TRANSIENT (refused, timeout, BYE greeting), CONFIG (bad URI),
+ * TLS (handshake failed; certificate rejected: the message names @uri and
+ * the reason: "unknown issuer", "expired", "not valid before ...", "name
+ * mismatch"). Returns a session in the not-authenticated state; free with
+ * kd_imap_free(). @tls is only used during the call.
+ */
+KdImap *kd_imap_connect_tls(const char *uri, KdImapTls *tls, int timeout_s,
+                            GError **error);
+
+/* kd_imap_connect_tls() with @tls NULL: system trust for imaps://. */
 KdImap *kd_imap_connect(const char *uri, int timeout_s, GError **error);
+
+/* TRUE if the session runs over TLS (imaps:// or after STARTTLS). */
+gboolean kd_imap_is_tls(const KdImap *imap);
 
 /*
  * Wraps an already connected socket @fd (the session owns it from now on)

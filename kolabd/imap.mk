@@ -5,7 +5,18 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/imap.c kolabd/imap.h kolabd/imap-private.h kolabd/imap-auth.c \
 	kolabd/imap-command.c kolabd/imap-error.c \
 	kolabd/imap-metadata.c kolabd/imap-metadata.h \
-	kolabd/imap-quote.c kolabd/imap-quote.h
+	kolabd/imap-quote.c kolabd/imap-quote.h \
+	kolabd/imap-tls.c kolabd/imap-uri.c
+
+# imap-tls verifies server certificates with GnuTLS itself
+AM_CFLAGS += $(GNUTLS_CFLAGS)
+kolabd_libkolabd_la_LIBADD += $(GNUTLS_LIBS)
+
+check_PROGRAMS += tests/unit/test-imap-uri
+TESTS += tests/unit/test-imap-uri
+tests_unit_test_imap_uri_SOURCES = tests/unit/test-imap-uri.c
+tests_unit_test_imap_uri_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_imap_uri_LDADD = $(KD_TESTLIBS)
 
 check_PROGRAMS += tests/unit/test-imap-quote
 TESTS += tests/unit/test-imap-quote
@@ -36,4 +47,11 @@ TESTS += tests/integration/test-murder
 tests_integration_test_murder_SOURCES = tests/integration/test-murder.c
 tests_integration_test_murder_CFLAGS = $(KD_TESTCFLAGS)
 tests_integration_test_murder_LDADD = \
+	tests/sandbox/libkdsandbox.la $(KD_TESTLIBS) $(GLIB_LIBS)
+
+check_PROGRAMS += tests/integration/test-imap-tls
+TESTS += tests/integration/test-imap-tls
+tests_integration_test_imap_tls_SOURCES = tests/integration/test-imap-tls.c
+tests_integration_test_imap_tls_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_test_imap_tls_LDADD = \
 	tests/sandbox/libkdsandbox.la $(KD_TESTLIBS) $(GLIB_LIBS)

@@ -8,6 +8,7 @@ set -eu
 PACKAGES="
 build-essential autoconf automake libtool pkg-config
 libglib2.0-dev libldap2-dev libsqlite3-dev libetpan-dev libcmocka-dev
+libgnutls28-dev openssl
 libsystemd-dev
 slapd ldap-utils
 cyrus-imapd cyrus-murder cyrus-clients cyrus-common

@@ -154,6 +154,9 @@ test_imap_greeting_and_login(void **state)
     assert_true(kd_imap_error_is_transient(error));
     g_clear_error(&error);
     assert_null(kd_imap_connect("imaps://127.0.0.1:1", 5, &error));
+    assert_int_equal(error->code, KD_IMAP_ERROR_TRANSIENT);
+    g_clear_error(&error);
+    assert_null(kd_imap_connect("imaps://127.0.0.1:1/INBOX", 5, &error));
     assert_int_equal(error->code, KD_IMAP_ERROR_CONFIG);
 }
 
