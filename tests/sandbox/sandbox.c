@@ -231,6 +231,9 @@ KdSandbox *kd_sandbox_start(const KdSandboxOptions *opts, GError **error)
     if (opts != NULL && opts->reloadhint) {
         g_ptr_array_add(argv, g_strdup("--reloadhint"));
     }
+    if (opts != NULL && opts->tls) {
+        g_ptr_array_add(argv, g_strdup("--tls"));
+    }
     if (opts != NULL && opts->data_ldif != NULL) {
         g_ptr_array_add(argv, g_strdup("--data"));
         g_ptr_array_add(argv, g_strdup(opts->data_ldif));

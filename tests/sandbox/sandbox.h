@@ -51,6 +51,8 @@ typedef struct {
     gboolean reloadhint;    /* syncprov-reloadhint TRUE */
     const char *data_ldif;  /* extra LDIF file loaded after the base
                                entries, or NULL */
+    gboolean tls;           /* up --tls: CA, certificates, imaps listeners
+                               (keys TLS_CA_FILE, *_IMAPS_PORT, ...) */
 } KdSandboxOptions;
 
 GQuark kd_sandbox_error_quark(void);
