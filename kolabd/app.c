@@ -12,6 +12,7 @@ struct KdApp {
     KdPlacement *placement;
     KdMurder *murder;
     KdHooks *hooks;
+    KdImapTls *imap_tls; /* tls_ca_file/starttls, or NULL: system trust */
     char *store_path;
     char *sync_filter;
     GPtrArray *engine_backends; /* KdEngineBackend* */
@@ -38,6 +39,7 @@ kd_app_free(KdApp *app)
     }
     kd_hooks_free(app->hooks);
     kd_murder_free(app->murder);
+    kd_imap_tls_unref(app->imap_tls);
     kd_placement_free(app->placement);
     kd_model_free(app->model);
     kd_config_free(app->config);
@@ -156,7 +158,8 @@ parse_mupdate_uri(const char *uri, char **host_out, guint16 *port_out,
 }
 
 static KdMurder *
-murder_new(const KdConfig *config, GPtrArray *backends, GError **error)
+murder_new(const KdConfig *config, GPtrArray *backends, KdImapTls *tls,
+           GError **error)
 {
     g_autofree KdMurderBackendConfig *mb =
         g_new0(KdMurderBackendConfig, backends->len);
@@ -186,6 +189,7 @@ murder_new(const KdConfig *config, GPtrArray *backends, GError **error)
     mc.admin_user = config->admin_login;
     mc.admin_password = config->admin_password;
     mc.timeout_s = 30;
+    mc.tls = tls;
     return kd_murder_new(&mc, error);
 }
 
@@ -237,7 +241,21 @@ kd_app_new(const char *config_path, GError **error)
                                        NULL);
     app->sync_filter = kd_config_sync_filter(app->config);
     app->engine_backends = engine_backends(app->config);
-    app->murder = murder_new(app->config, app->engine_backends, error);
+    if (app->config->imap_tls_ca_file != NULL ||
+        app->config->imap_starttls) {
+        /* without either, the system store loads on the first imaps:// */
+        app->imap_tls = kd_imap_tls_new(app->config->imap_tls_ca_file,
+                                        app->config->imap_starttls, error);
+        if (app->imap_tls == NULL) {
+            g_autofree char *where =
+                kd_config_where(app->config, "cyrus-imap", "tls_ca_file");
+
+            g_prefix_error(error, "%s: [cyrus-imap] tls_ca_file: ", where);
+            return NULL;
+        }
+    }
+    app->murder = murder_new(app->config, app->engine_backends,
+                             app->imap_tls, error);
     if (app->murder == NULL) {
         return NULL;
     }
@@ -382,6 +400,7 @@ kd_app_new_engine(KdApp *app, gboolean resync, gboolean dry_run,
     ec.admin_user = config->admin_login;
     ec.admin_password = config->admin_password;
     ec.imap_timeout_s = 30;
+    ec.imap_tls = app->imap_tls;
     ec.backends = app->engine_backends;
     ec.workers_per_backend = (guint)MIN(config->workers_per_backend, 64);
     ec.policy.delete_mode = config->delete_mode;
@@ -420,9 +439,12 @@ kd_app_reload(KdApp *app, GError **error)
     }
     if (g_strcmp0(config->ldap_uri, app->config->ldap_uri) != 0 ||
         g_strcmp0(config->base_dn, app->config->base_dn) != 0 ||
-        config->backends->len != app->config->backends->len) {
-        g_warning("%s: LDAP and backend changes take effect after a "
-                  "restart",
+        config->backends->len != app->config->backends->len ||
+        g_strcmp0(config->imap_tls_ca_file,
+                  app->config->imap_tls_ca_file) != 0 ||
+        config->imap_starttls != app->config->imap_starttls) {
+        g_warning("%s: LDAP, backend and IMAP TLS changes take effect "
+                  "after a restart",
                   app->config_path);
     }
     if (app->hooks != NULL) {

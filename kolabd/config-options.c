@@ -74,6 +74,14 @@ static const KdOption options[] = {
     {"cyrus-imap", "admin_password_file", KD_OPT_SECRET_FILE, NULL,
      "admin_password", "file holding the password of admin_login",
      C(admin_password)},
+    {"cyrus-imap", "tls_ca_file", KD_OPT_PATH, NULL, NULL,
+     "PEM file with the CA certificate(s) that IMAP servers' certificates "
+     "must chain to, instead of the system trust store (every IMAP "
+     "connection: frontend and backends)",
+     C(imap_tls_ca_file)},
+    {"cyrus-imap", "starttls", KD_OPT_BOOL, "false", NULL,
+     "imap:// URIs must upgrade with STARTTLS (verified like imaps://)",
+     C(imap_starttls)},
     /* [kolab] */
     {"kolab", "primary_domain", KD_OPT_DOMAIN, "example.org", NULL,
      "domain of shared folders whose entry has no mail address",

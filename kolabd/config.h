@@ -92,6 +92,8 @@ typedef struct {
     char *imap_uri; /* frontend (or single server) */
     char *admin_login;
     char *admin_password;
+    char *imap_tls_ca_file; /* NULL: system trust store */
+    gboolean imap_starttls; /* imap:// URIs must use STARTTLS */
 
     /* [kolab] */
     char *primary_domain; /* lower-case */

@@ -205,7 +205,7 @@ probe_backend(KdEngine *engine, KdBackendPool *pool, GError **error)
     const char *greeted;
 
     /* Short: a silent backend must not hold up the daemon's start. */
-    imap = kd_imap_connect(pool->uri, 5, error);
+    imap = kd_imap_connect_tls(pool->uri, engine->cfg.imap_tls, 5, error);
     if (imap == NULL) {
         return FALSE;
     }
@@ -360,7 +360,8 @@ prober_main(gpointer data)
     while (!g_atomic_int_get(&engine->stopping)) {
         for (guint i = 0; i < engine->pools->len; i++) {
             KdBackendPool *pool = g_ptr_array_index(engine->pools, i);
-            g_autoptr(KdImap) imap = kd_imap_connect(pool->uri, 5, NULL);
+            g_autoptr(KdImap) imap = kd_imap_connect_tls(
+                pool->uri, engine->cfg.imap_tls, 5, NULL);
 
             kd_engine_backend_state(engine, pool, imap != NULL);
         }

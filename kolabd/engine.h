@@ -41,6 +41,7 @@ typedef struct {
     const char *admin_user;
     const char *admin_password;
     int imap_timeout_s;
+    KdImapTls *imap_tls;        /* borrowed; NULL: system trust */
     GPtrArray *backends;        /* KdEngineBackend*, borrowed */
     guint workers_per_backend;  /* 0 = 4 */
     KdReconcilePolicy policy;

@@ -21,6 +21,7 @@ struct KdMurder {
     char *admin_user;
     char *admin_password;
     int timeout_s;
+    KdImapTls *tls;     /* NULL: system trust */
     KdMupdate *mupdate; /* cached, may be NULL */
     KdImap *frontend;   /* cached, may be NULL */
     GPtrArray *probes;  /* KdImap * per backend (admin), may hold NULL */
@@ -103,6 +104,7 @@ kd_murder_new(const KdMurderConfig *cfg, GError **error)
         g_strdup(cfg->mupdate_password ? cfg->mupdate_password
                                        : cfg->admin_password);
     m->timeout_s = cfg->timeout_s;
+    m->tls = cfg->tls != NULL ? kd_imap_tls_ref(cfg->tls) : NULL;
     return g_steal_pointer(&m);
 }
 
@@ -120,6 +122,7 @@ kd_murder_free(KdMurder *murder)
     if (murder->backends != NULL) {
         g_ptr_array_unref(murder->backends);
     }
+    kd_imap_tls_unref(murder->tls);
     g_free(murder->frontend_uri);
     g_free(murder->mupdate_host);
     g_free(murder->mupdate_user);
@@ -217,7 +220,8 @@ learn(KdMurderBackend *b, KdImap *imap, const GError *error)
 static KdImap *
 connect_admin(KdMurder *m, const char *uri, GError **error)
 {
-    g_autoptr(KdImap) imap = kd_imap_connect(uri, m->timeout_s, error);
+    g_autoptr(KdImap) imap =
+        kd_imap_connect_tls(uri, m->tls, m->timeout_s, error);
 
     if (imap == NULL ||
         !kd_imap_login(imap, m->admin_user, m->admin_password, error)) {
@@ -235,8 +239,8 @@ kd_murder_probe(KdMurder *murder)
     for (guint i = 0; i < murder->backends->len; i++) {
         KdMurderBackend *b = murder->backends->pdata[i];
         g_autoptr(GError) error = NULL;
-        g_autoptr(KdImap) imap = kd_imap_connect(b->uri, murder->timeout_s,
-                                                 &error);
+        g_autoptr(KdImap) imap = kd_imap_connect_tls(
+            b->uri, murder->tls, murder->timeout_s, &error);
 
         learn(b, imap, error);
         up += b->up ? 1 : 0;

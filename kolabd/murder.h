@@ -45,6 +45,9 @@ typedef struct {
     const char *admin_user;       /* required */
     const char *admin_password;   /* required */
     int timeout_s;                /* per I/O wait; 0 = 60 */
+    KdImapTls *tls;               /* certificate checks of every IMAP
+                                   * connection; NULL: system trust
+                                   * (referenced by the murder) */
 } KdMurderConfig;
 
 typedef enum {

@@ -121,7 +121,8 @@ provision_as_user(const KdObject *object, const GPtrArray *folders,
     if (first == NULL) {
         return TRUE;
     }
-    user = kd_imap_connect(auth->backend_uri, auth->timeout_s, error);
+    user = kd_imap_connect_tls(auth->backend_uri, auth->tls, auth->timeout_s,
+                               error);
     if (user == NULL ||
         !kd_imap_authenticate_plain(user, object->mail, auth->admin_user,
                                     auth->admin_password, error) ||

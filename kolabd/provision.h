@@ -39,6 +39,7 @@ typedef struct {
     int timeout_s;
     gint *namespace_hint;       /* KD_NAMESPACE_*, shared by the backend's
                                  * workers (atomic); NULL: learn each time */
+    KdImapTls *tls;             /* borrowed; NULL: system trust */
 } KdProvisionAuth;
 
 /*

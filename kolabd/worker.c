@@ -27,7 +27,8 @@ ensure_session(KdWorker *w, GError **error)
     }
     kd_imap_free(w->imap);
     w->imap = NULL;
-    imap = kd_imap_connect(pool->uri, w->cfg->imap_timeout_s, error);
+    imap = kd_imap_connect_tls(pool->uri, w->cfg->imap_tls,
+                               w->cfg->imap_timeout_s, error);
     if (imap == NULL ||
         !kd_imap_login(imap, w->cfg->admin_user, w->cfg->admin_password,
                        error)) {
@@ -181,7 +182,7 @@ run_steps(KdWorker *w, KdJob *job, GError **error)
     const char *keep[] = {cfg->admin_user, NULL};
     KdProvisionAuth auth = {w->pool->uri, cfg->admin_user,
                             cfg->admin_password, cfg->imap_timeout_s,
-                            &w->pool->namespace_hint};
+                            &w->pool->namespace_hint, cfg->imap_tls};
     gboolean changed = FALSE;
 
     if (cfg->dry_run) {
