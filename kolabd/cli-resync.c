@@ -10,32 +10,36 @@
 #include "hooks-json.h"
 
 typedef struct {
-    GPtrArray *uuids;  /* guint8[16] copies */
-    char **mails;      /* lower-cased filter, or NULL for all */
-    KdStore *store;
+    GPtrArray *uuids; /* guint8[16] copies */
+    char **mails;     /* lower-cased filter, or NULL for all */
 } Selection;
 
 static gboolean
-collect(const guint8 uuid[KD_UUID_LEN], gpointer data)
-{
-    Selection *sel = data;
-
-    g_ptr_array_add(sel->uuids, g_memdup2(uuid, KD_UUID_LEN));
-    return TRUE;
-}
-
-static gboolean
-selected(Selection *sel, const KdObject *o)
+selected(const Selection *sel, const char *mail)
 {
     if (sel->mails == NULL) {
         return TRUE;
     }
     for (char **m = sel->mails; *m != NULL; m++) {
-        if (o->mail != NULL && g_ascii_strcasecmp(*m, o->mail) == 0) {
+        if (mail != NULL && g_ascii_strcasecmp(*m, mail) == 0) {
             return TRUE;
         }
     }
     return FALSE;
+}
+
+static gboolean
+collect(const guint8 uuid[KD_UUID_LEN], KdObjectKind kind, const char *mail,
+        const char *mailbox, gpointer data)
+{
+    Selection *sel = data;
+
+    (void)kind;
+    (void)mailbox;
+    if (selected(sel, mail)) {
+        g_ptr_array_add(sel->uuids, g_memdup2(uuid, KD_UUID_LEN));
+    }
+    return TRUE;
 }
 
 /* Marks every selected object dirty so the engine plans it afresh against
@@ -44,25 +48,17 @@ static gboolean
 touch_selected(KdStore *store, char **mails, GHashTable *only, guint *n_out,
                GError **error)
 {
-    Selection sel = {g_ptr_array_new_with_free_func(g_free), mails, store};
+    Selection sel = {g_ptr_array_new_with_free_func(g_free), mails};
     g_autoptr(GPtrArray) uuids = sel.uuids;
 
     *n_out = 0;
-    if (!kd_store_foreach_present(store, collect, &sel, error) ||
+    if (!kd_store_foreach_present_names(store, collect, &sel, error) ||
         !kd_store_begin(store, error)) {
         return FALSE;
     }
     for (guint i = 0; i < uuids->len; i++) {
         const guint8 *uuid = g_ptr_array_index(uuids, i);
-        g_autoptr(KdObject) o = kd_store_get_object(store, uuid, NULL, error);
 
-        if (o == NULL && error != NULL && *error != NULL) {
-            kd_store_rollback(store);
-            return FALSE;
-        }
-        if (o == NULL || !selected(&sel, o)) {
-            continue;
-        }
         if (!kd_store_work_touch(store, uuid, error)) {
             kd_store_rollback(store);
             return FALSE;
@@ -78,29 +74,27 @@ touch_selected(KdStore *store, char **mails, GHashTable *only, guint *n_out,
     return kd_store_commit(store, error);
 }
 
-typedef struct {
-    KdStore *store;
-    GHashTable *claimed; /* mailbox names of present objects */
-} ClaimCtx;
-
+/* Adds the mailbox names of a present object to the claimed set. */
 static gboolean
-claim(const guint8 uuid[KD_UUID_LEN], gpointer data)
+claim(const guint8 uuid[KD_UUID_LEN], KdObjectKind kind, const char *mail,
+      const char *mailbox, gpointer data)
 {
-    ClaimCtx *ctx = data;
-    g_autoptr(KdObject) o = kd_store_get_object(ctx->store, uuid, NULL, NULL);
+    GHashTable *claimed = data;
 
-    if (o != NULL && o->mailbox != NULL) {
-        g_hash_table_add(ctx->claimed, g_strdup(o->mailbox));
-        if (o->kind == KD_OBJECT_SHARED) {
+    (void)uuid;
+    (void)mail;
+    if (mailbox != NULL) {
+        g_hash_table_add(claimed, g_strdup(mailbox));
+        if (kind == KD_OBJECT_SHARED) {
             /* "shared/A/B@dom" also claims its parent "shared/A@dom". */
-            const char *at = strrchr(o->mailbox, '@');
-            gsize len = at ? (gsize)(at - o->mailbox) : strlen(o->mailbox);
-            g_autofree char *local = g_strndup(o->mailbox, len);
+            const char *at = strrchr(mailbox, '@');
+            gsize len = at ? (gsize)(at - mailbox) : strlen(mailbox);
+            g_autofree char *local = g_strndup(mailbox, len);
             char *slash;
 
             while ((slash = strrchr(local, '/')) != NULL) {
                 *slash = '\0';
-                g_hash_table_add(ctx->claimed,
+                g_hash_table_add(claimed,
                                  g_strconcat(local, at ? at : "", NULL));
             }
         }
@@ -119,12 +113,11 @@ find_orphans(KdStore *store, KdEngine *engine, GError **error)
     g_autoptr(GHashTable) where = kd_engine_dup_locations(engine);
     g_autoptr(GHashTable) claimed =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    ClaimCtx ctx = {store, claimed};
     g_autoptr(GPtrArray) orphans = g_ptr_array_new_with_free_func(g_free);
     GHashTableIter it;
     gpointer k, v;
 
-    if (!kd_store_foreach_present(store, claim, &ctx, error)) {
+    if (!kd_store_foreach_present_names(store, claim, claimed, error)) {
         return NULL;
     }
     g_hash_table_iter_init(&it, where);

@@ -393,6 +393,9 @@ scheduler_main(gpointer data)
             abandon_queued(engine);
             abandoned = TRUE;
         }
+        if (abandoned && g_hash_table_size(engine->in_flight) == 0) {
+            break; /* nothing left to wait for */
+        }
         idle = fetched == 0 && g_hash_table_size(engine->in_flight) == 0;
         g_mutex_lock(&engine->lock);
         engine->idle = idle;

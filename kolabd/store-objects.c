@@ -343,6 +343,39 @@ kd_store_foreach_present_before(KdStore *store, gint64 before,
     return TRUE;
 }
 
+gboolean
+kd_store_foreach_present_names(KdStore *store, KdStoreNamesFunc func,
+                               gpointer user_data, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT uuid, kind, mail, mailbox FROM objects"
+                           " WHERE present = 1 ORDER BY uuid",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        kd_store_set_error(store, error, "cannot list objects");
+        return FALSE;
+    }
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(stmt, 0) != KD_UUID_LEN) {
+            continue;
+        }
+        if (!func(sqlite3_column_blob(stmt, 0),
+                  (KdObjectKind)sqlite3_column_int(stmt, 1),
+                  (const char *)sqlite3_column_text(stmt, 2),
+                  (const char *)sqlite3_column_text(stmt, 3), user_data)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        kd_store_set_error(store, error, "cannot list objects");
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE;
+}
+
 gint64
 kd_store_count_objects(KdStore *store, int present, GError **error)
 {

@@ -173,6 +173,17 @@ gboolean kd_store_foreach_present(KdStore *store, KdStoreUuidFunc func,
 gboolean kd_store_foreach_present_before(KdStore *store, gint64 before,
                                          KdStoreUuidFunc func,
                                          gpointer user_data, GError **error);
+typedef gboolean (*KdStoreNamesFunc)(const guint8 uuid[KD_UUID_LEN],
+                                     KdObjectKind kind, const char *mail,
+                                     const char *mailbox,
+                                     gpointer user_data);
+/*
+ * Calls @func with the kind, mail and mailbox (either may be NULL) of
+ * every present object, in uuid order, in one query; @func returns FALSE
+ * to stop and must not write to @store.
+ */
+gboolean kd_store_foreach_present_names(KdStore *store, KdStoreNamesFunc func,
+                                        gpointer user_data, GError **error);
 /* Number of objects with the given presence (-1: all). */
 gint64 kd_store_count_objects(KdStore *store, int present, GError **error);
 

@@ -328,6 +328,45 @@ test_store_transaction_rollback(void **state)
     assert_null(s->cookie);
 }
 
+static gboolean
+collect_names(const guint8 uuid[KD_UUID_LEN], KdObjectKind kind,
+              const char *mail, const char *mailbox, gpointer data)
+{
+    g_ptr_array_add(data, g_strdup_printf("%u %d %s %s", uuid[15], kind,
+                                          mail, mailbox));
+    return TRUE;
+}
+
+static void
+test_store_foreach_present_names(void **state)
+{
+    g_autoptr(KdStore) store = open_mem();
+    g_autoptr(KdObject) a = user(1, "a@example.org");
+    g_autoptr(KdObject) b = user(2, "b@example.org");
+    g_autoptr(KdObject) c = user(3, "c@example.org");
+    g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *want_a = NULL;
+    g_autofree char *want_b = NULL;
+
+    (void)state;
+    b->kind = KD_OBJECT_SHARED;
+    g_free(b->mailbox);
+    b->mailbox = g_strdup("shared/b@example.org");
+    assert_true(kd_store_put_object(store, c, NULL, NULL));
+    assert_true(kd_store_put_object(store, b, NULL, NULL));
+    assert_true(kd_store_put_object(store, a, NULL, NULL));
+    assert_true(kd_store_mark_absent(store, c->uuid, NULL, NULL, NULL));
+    assert_true(kd_store_foreach_present_names(store, collect_names, seen,
+                                               NULL));
+    assert_int_equal(seen->len, 2);
+    want_a = g_strdup_printf("1 %d a@example.org user/a@example.org",
+                             KD_OBJECT_USER);
+    want_b = g_strdup_printf("2 %d b@example.org shared/b@example.org",
+                             KD_OBJECT_SHARED);
+    assert_string_equal(seen->pdata[0], want_a);
+    assert_string_equal(seen->pdata[1], want_b);
+}
+
 static void
 test_store_applied_and_backends(void **state)
 {
@@ -422,6 +461,7 @@ main(void)
         cmocka_unit_test(test_store_work_lease_hides_claimed_items),
         cmocka_unit_test(test_store_work_due_oldest_first),
         cmocka_unit_test(test_store_transaction_rollback),
+        cmocka_unit_test(test_store_foreach_present_names),
         cmocka_unit_test(test_store_applied_and_backends),
         cmocka_unit_test(
             test_store_file_survives_reopen_and_refuses_newer_schema),
