@@ -55,3 +55,7 @@ tests_integration_test_imap_tls_SOURCES = tests/integration/test-imap-tls.c
 tests_integration_test_imap_tls_CFLAGS = $(KD_TESTCFLAGS)
 tests_integration_test_imap_tls_LDADD = \
 	tests/sandbox/libkdsandbox.la $(KD_TESTLIBS) $(GLIB_LIBS)
+
+# kolabd itself against the murder over imaps:// (kd-sandbox up --tls)
+TESTS += tests/integration/test-imap-tls.sh
+EXTRA_DIST += tests/integration/test-imap-tls.sh

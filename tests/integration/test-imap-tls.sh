@@ -1,0 +1,149 @@
+#!/bin/bash
+# test-imap-tls.sh -- kolabd against the sandbox murder over imaps:// only
+# (`kd-sandbox up --tls`, `kd-conf --tls`: frontend by name, backends by
+# IP, [cyrus-imap] tls_ca_file = the sandbox CA). check-config accepts it
+# and, without the CA file, names each URI and "unknown issuer"; kolabd
+# provisions users on both backends with mailHost = the backend's
+# servername (its plain host:port, unchanged by TLS), and every admin
+# LOGIN Cyrus logged came over TLS; without the mupdate master the
+# locations come from the frontend, over TLS too. A daemon without the CA file keeps the
+# work queued ("retrying", never held) and logs in nowhere; without
+# configured servernames it does not even start, and says why.
+# shellcheck disable=SC1091
+. "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
+
+kd_init imap-tls
+kd_sandbox_up --tls
+kd_conf=$dir/kolabd.conf
+KD_TOP_BUILDDIR=$build "$src/tests/demo/kd-conf" --tls "$dir/sb" \
+    "$dir/state" >"$kd_conf" || { echo "FAIL setup: kd-conf --tls"; exit 1; }
+# the same, trusting only the system store (which lacks the sandbox CA)
+sys_conf=$dir/kolabd-system-trust.conf
+sed -e '/^tls_ca_file/d' -e "s|^state_dir = .*|state_dir = $dir/state-sys|" \
+    "$kd_conf" >"$sys_conf"
+# without the mupdate master kolabd asks the frontend (imaps://localhost)
+fe_conf=$dir/kolabd-frontend.conf
+sed -e '/^mupdate_/d' "$kd_conf" >"$fe_conf"
+people="ou=People,$BASE_DN"
+
+# Cyrus log lines of admin LOGINs on the IMAP nodes; $1: "tls" or "plain"
+admin_logins() {
+    local f
+    for f in "$dir"/sb/cyrus/{backend1,backend2,frontend1}/log/syslog; do
+        grep " login: .* $CYRUS_ADMIN " "$f" 2>/dev/null
+    done | if [ "$1" = tls ]; then grep -c '+TLS '; else grep -vc '+TLS '; fi
+}
+
+s1_check_config() {
+    "$kolabd" check-config -c "$kd_conf" >"$dir/cc.out" 2>&1
+    local rc=$?
+    cat "$dir/cc.out"
+    kd_check "check-config with the CA file exits 0" [ "$rc" = 0 ] || return 1
+    kd_check "backend1 up with its plain servername" \
+        grep -q "backend backend1: up, servername $BE1_SERVERNAME\$" \
+        "$dir/cc.out" || return 1
+    "$kolabd" check-config -c "$sys_conf" >"$dir/cc-sys.out" 2>&1
+    rc=$?
+    cat "$dir/cc-sys.out"
+    kd_check "check-config with the system store fails" [ "$rc" != 0 ] ||
+        return 1
+    kd_check "it names backend1's URI and the unknown issuer" \
+        grep -q "imaps://127.0.0.1:$BE1_IMAPS_PORT: .*unknown issuer" \
+        "$dir/cc-sys.out" || return 1
+    kd_check "and backend2's" \
+        grep -q "imaps://127.0.0.1:$BE2_IMAPS_PORT: .*unknown issuer" \
+        "$dir/cc-sys.out"
+}
+
+is_backend_servername() {
+    [ "$1" = "$BE1_SERVERNAME" ] || [ "$1" = "$BE2_SERVERNAME" ]
+}
+
+s2_provision() {
+    local u m mh
+    mkdir -p "$dir/state"
+    kd_start "$kd_conf" "$dir/kolabd.log"
+    for u in tls-a1 tls-a2 tls-a3 tls-a4; do
+        user_ldif "$u" "$u@example.org"
+    done | kd_ldapadd || { echo "ldapadd failed"; return 1; }
+    kd_check "converged over imaps://" \
+        kd_wait "$KD_WAIT" kd_converged "$kd_conf" || return 1
+    "$where" -c "$kd_conf"
+    declare -A seen=()
+    for u in tls-a1 tls-a2 tls-a3 tls-a4; do
+        m=user/$u@example.org
+        kd_check "$m exists" kd_has_mailbox "$kd_conf" "$m" || return 1
+        kd_check "$m has its Calendar" \
+            kd_has_mailbox "$kd_conf" "user/$u/Calendar@example.org" ||
+            return 1
+        mh=$(kd_mailhost "uid=$u,$people")
+        echo "$u: mailHost $mh"
+        kd_check "mailHost of $u is a backend's plain servername" \
+            is_backend_servername "$mh" || return 1
+        seen[$mh]=1
+    done
+    kd_check "both backends got users (least-used placement)" \
+        [ "${#seen[@]}" = 2 ] || return 1
+    kd_check "admin LOGINs over TLS on the backends/frontend" \
+        [ "$(admin_logins tls)" -gt 0 ] || return 1
+    kd_check "no admin LOGIN without TLS" [ "$(admin_logins plain)" = 0 ] ||
+        return 1
+    "$where" -c "$fe_conf"
+    kd_check "the frontend over imaps:// agrees on every location" \
+        "$where" -c "$fe_conf" --quiet || return 1
+    kd_check "the frontend logged the admin in over TLS" \
+        grep -q " login: .* $CYRUS_ADMIN plaintext+TLS " \
+        "$dir/sb/cyrus/frontend1/log/syslog"
+}
+
+s3_system_trust_daemon() {
+    local before rc
+    kd_stop
+    before=$(admin_logins tls)
+    mkdir -p "$dir/state-sys"
+    # backends without a configured servername must greet at start: the
+    # daemon refuses to start and says why
+    timeout 30 "$kolabd" -f -c "$sys_conf" 2>"$dir/kolabd-sys-start.log"
+    rc=$?
+    cat "$dir/kolabd-sys-start.log"
+    kd_check "kolabd does not start (exit $rc)" \
+        [ "$rc" != 0 ] && [ "$rc" != 124 ] || return 1
+    kd_check "and names the URI and the unknown issuer" \
+        grep -Eq "imaps://127.0.0.1:($BE1_IMAPS_PORT|$BE2_IMAPS_PORT): server certificate rejected: unknown issuer" \
+        "$dir/kolabd-sys-start.log" || return 1
+    # with servernames configured it runs and keeps the work queued
+    sed -e "/^\[backend backend1\]/a servername = $BE1_SERVERNAME" \
+        -e "/^\[backend backend2\]/a servername = $BE2_SERVERNAME" \
+        "$sys_conf" >"$sys_conf.tmp" && mv "$sys_conf.tmp" "$sys_conf"
+    kd_start "$sys_conf" "$dir/kolabd-sys.log"
+    user_ldif tls-b1 tls-b1@example.org | kd_ldapadd ||
+        { echo "ldapadd failed"; return 1; }
+    # placement finds no backend up for the new tls-b1; the mailboxes
+    # kolabd finds in the murder fail on their backend's certificate
+    kd_check "status shows work retrying with unknown issuer" \
+        kd_wait "$KD_WAIT" sys_status_shows_tls || return 1
+    "$kolabd" status -c "$sys_conf" 2>&1
+    kd_check "nothing held" \
+        [ "$(kd_status "$sys_conf" | sed -n 's/.*"queue":{"length":[0-9]*,"held":\([0-9]*\).*/\1/p')" = 0 ] ||
+        return 1
+    kd_check "no LOGIN reached Cyrus" [ "$(admin_logins tls)" = "$before" ] ||
+        return 1
+    kd_check "no admin LOGIN without TLS" [ "$(admin_logins plain)" = 0 ] ||
+        return 1
+    kd_check "the daemon log names the URI" \
+        grep -Eq "imaps://127.0.0.1:($BE1_IMAPS_PORT|$BE2_IMAPS_PORT): server certificate rejected: unknown issuer" \
+        "$dir/kolabd-sys.log" || return 1
+    kd_stop
+    kd_check "no mailbox for tls-b1" \
+        kd_no_mailbox "$kd_conf" user/tls-b1@example.org
+}
+
+sys_status_shows_tls() {
+    "$kolabd" status -c "$sys_conf" 2>/dev/null |
+        grep -q "retrying uid=tls-a[1-4],.*unknown issuer"
+}
+
+kd_scenario "check-config over imaps://" s1_check_config
+kd_scenario "provision over imaps://, mailHost unchanged" s2_provision
+kd_scenario "system trust only: retried, nothing sent" s3_system_trust_daemon
+kd_finish
