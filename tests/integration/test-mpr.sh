@@ -17,21 +17,11 @@
 . "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
 
 kd_init mpr
-tool=$build/tests/integration/kd-sync-tool
-[ -x "$tool" ] || { echo "FAIL setup: $tool not built"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "FAIL setup: no sqlite3"; exit 1; }
-if ! "$sandbox" up --no-cyrus --mpr --watch-pid $$ "$dir/sb" \
-    >"$dir/sandbox-up.log" 2>&1; then
-    echo "FAIL setup: kd-sandbox up --no-cyrus --mpr failed:"
-    cat "$dir/sandbox-up.log"
-    exit 1
-fi
-. "$dir/sb/sandbox.env"
+kd_sandbox_up --no-cyrus --mpr
 [ -n "${LDAP2_URI:-}" ] || { echo "FAIL setup: no LDAP2_URI"; exit 1; }
+. "$src/tests/integration/lib-sync.sh"
 
-filter='(&(objectClass=inetOrgPerson)(mail=*))'
 store=$dir/store.db
-people="ou=People,$BASE_DN"
 N=40
 
 kd_ldapmodify2() {
@@ -47,47 +37,14 @@ delete_ldif() { # UID
     printf 'dn: uid=%s,%s\nchangetype: delete\n\n' "$1" "$people"
 }
 
-# search URI [ATTRS...]: the filter's entries, "uuid-without-dashes mail"
-# (lower case) per line, sorted.
-truth() {
-    ldapsearch -x -LLL -o ldif-wrap=no -H "$1" -D "$ROOT_DN" \
-        -y "$ROOT_PW_FILE" -b "$BASE_DN" "$filter" entryUUID mail |
-        awk '/^dn: / { u = ""; m = "" }
-             /^entryUUID: / { u = $2; gsub("-", "", u) }
-             /^mail: / { m = $2 }
-             /^$/ && u != "" { print tolower(u) " " tolower(m); u = "" }
-             END { if (u != "") print tolower(u) " " tolower(m) }' |
-        sort
-}
-
-store_present() {
-    sqlite3 -readonly "$store" "SELECT lower(hex(uuid)) || ' ' || mail
-        FROM objects WHERE present = 1" 2>/dev/null | sort
-}
-
-store_has_mail() { # MAIL
-    [ "$(sqlite3 -readonly "$store" "SELECT count(*) FROM objects
-        WHERE present = 1 AND mail = '$1'" 2>/dev/null)" = 1 ]
-}
-
-store_lacks_mail() { # MAIL
-    [ "$(sqlite3 -readonly "$store" "SELECT count(*) FROM objects
-        WHERE present = 1 AND mail = '$1'" 2>/dev/null)" = 0 ]
-}
-
-store_count() {
-    [ "$(sqlite3 -readonly "$store" \
-        "SELECT count(*) FROM objects WHERE present = 1" 2>/dev/null)" = "$1" ]
-}
-
-stored_cookie() {
-    sqlite3 -readonly "$store" \
-        "SELECT CAST(cookie AS TEXT) FROM sync_state WHERE id = 1" 2>/dev/null
+store_count() { # N: the store has N present objects
+    [ "$(ks_store_objects "$store" | wc -l)" = "$1" ]
 }
 
 # The SIDs (third field of each CSN) in the stored cookie, sorted.
 cookie_sids() {
-    stored_cookie | grep -oE '[0-9]{14}\.[0-9]{6}Z#[0-9a-f]{6}#[0-9a-f]{3}#' |
+    ks_store_cookie "$store" |
+        grep -oE '[0-9]{14}\.[0-9]{6}Z#[0-9a-f]{6}#[0-9a-f]{3}#' |
         cut -d'#' -f3 | sort -u | tr '\n' ' '
 }
 
@@ -97,41 +54,31 @@ cookie_has_both_sids() {
     [[ " $s" == *" 001 "* ]] && [[ " $s" == *" 002 "* ]]
 }
 
+# same_on_both: both providers return the same (non-empty) entries
 same_on_both() {
-    [ "$(truth "$LDAP_URI")" = "$(truth "$LDAP2_URI")" ]
-}
-
-store_equals_truth() {
-    [ "$(truth "$LDAP_URI")" = "$(store_present)" ]
+    ks_ldap_truth >"$dir/truth1.txt" &&
+        ks_ldap_truth "$LDAP2_URI" >"$dir/truth2.txt" &&
+        [ -s "$dir/truth1.txt" ] && cmp -s "$dir/truth1.txt" "$dir/truth2.txt"
 }
 
 # tool_start LOG: the consumer in persist mode against provider 1 only
 # (GLib writes info and debug messages to stdout, warnings to stderr).
 tool_start() {
-    G_MESSAGES_DEBUG=all "$tool" --uri "$LDAP_URI" --bind-dn "$SERVICE_DN" \
-        --pw-file "$SERVICE_PW_FILE" --base "$BASE_DN" --store "$store" \
-        --filter "$filter" >"$1" 2>&1 &
-    kd_pid=$!
-    kd_pids+=("$kd_pid")
+    ks_start "$1" "$store" "$LDAP_URI"
+    kd_pid=$ks_pid
     kd_log=$1
 }
 
 # tool_stop: SIGTERM; true if the consumer exited by itself within 15 s.
 tool_stop() {
-    local p=$kd_pid rc=0 i
-    kill -TERM "$p" 2>/dev/null || return 1
-    kd_wait_pid "$p" || rc=1
-    # waited for: never signal that pid again (it may be reused)
-    for i in "${!kd_pids[@]}"; do
-        [ "${kd_pids[$i]}" = "$p" ] && unset "kd_pids[$i]"
-    done
+    local p=$kd_pid
     kd_pid=
-    return $rc
+    ks_stop "$p"
 }
 
 # refresh_ended LOG: the refresh at the start of this run has ended.
 refresh_ended() {
-    grep -qE 'sync: refresh (done|ended)' "$1"
+    ks_log_more "$1" 0 'sync: refresh (done|ended)'
 }
 
 # refresh_phase LOG: "delete" or "present" for the (first) refresh end of
@@ -153,7 +100,7 @@ refresh_phase() {
 kd_diag() {
     echo "# ---- consumer log ($kd_log, last 40 lines)"
     tail -40 "$kd_log" 2>/dev/null | sed 's/^/# /'
-    echo "# ---- stored cookie: $(stored_cookie)"
+    echo "# ---- stored cookie: $(ks_store_cookie "$store")"
     echo "# ---- slapd log lines about cookies (provider 1, last 10)"
     grep -E 'cookie|missing a csn' "$SLAPD_LOG" 2>/dev/null | tail -10 |
         sed 's/^/# /'
@@ -169,16 +116,16 @@ s1_initial_and_persist_from_both() {
     kd_check "initial refresh ends" kd_wait 30 refresh_ended "$dir/sync1.log" ||
         return 1
     kd_check "store has the $N users" kd_wait 30 store_count $N || return 1
-    echo "cookie after the initial refresh: $(stored_cookie)"
+    echo "cookie after the initial refresh: $(ks_store_cookie "$store")"
     # one change on each provider, provider 2 last: a consumer that keeps
     # only the last persist cookie now holds SID 002 alone
     set_mail_ldif mpr1 "p1-mpr1@example.org" | kd_ldapmodify || return 1
     kd_check "a change on provider 1 arrives" \
-        kd_wait 30 store_has_mail "p1-mpr1@example.org" || return 1
+        kd_wait 30 ks_store_has "$store" p1-mpr1@example.org || return 1
     set_mail_ldif mpr2 "p2-mpr2@example.org" | kd_ldapmodify2 || return 1
     kd_check "a change on provider 2 arrives (through provider 1)" \
-        kd_wait 30 store_has_mail "p2-mpr2@example.org" || return 1
-    echo "cookie after the persist changes: $(stored_cookie)"
+        kd_wait 30 ks_store_has "$store" p2-mpr2@example.org || return 1
+    echo "cookie after the persist changes: $(ks_store_cookie "$store")"
     kd_check "the stored cookie names CSNs of SIDs 001 and 002" \
         cookie_has_both_sids
 }
@@ -186,7 +133,7 @@ s1_initial_and_persist_from_both() {
 s2_reconnect_is_a_delete_phase() {
     local mark phase rc=0
     kd_check "the consumer stops on SIGTERM" tool_stop || return 1
-    echo "cookie at the stop: $(stored_cookie)"
+    echo "cookie at the stop: $(ks_store_cookie "$store")"
     # while the consumer is away: a delete on provider 2, a modify on 1
     delete_ldif mpr3 | kd_ldapmodify2 || return 1
     set_mail_ldif mpr4 "p1-mpr4@example.org" | kd_ldapmodify || return 1
@@ -196,12 +143,12 @@ s2_reconnect_is_a_delete_phase() {
     kd_check "the reconnect refresh ends" \
         kd_wait 30 refresh_ended "$dir/sync2.log" || return 1
     kd_check "the delete made on provider 2 arrives" \
-        kd_wait 30 store_lacks_mail mpr3@example.org || return 1
+        kd_wait 30 ks_store_lacks "$store" mpr3@example.org || return 1
     kd_check "the modify made on provider 1 arrives" \
-        kd_wait 30 store_has_mail "p1-mpr4@example.org" || return 1
+        kd_wait 30 ks_store_has "$store" p1-mpr4@example.org || return 1
     kd_check "the store equals an ldapsearch of the filter" \
-        kd_wait 10 store_equals_truth || {
-        diff <(truth "$LDAP_URI") <(store_present) | head -20
+        kd_wait 10 ks_matches "$store" || {
+        diff "$dir/truth.txt" "$dir/store.txt" | head -20
         return 1
     }
     # the three below all run, so that a failure shows the whole picture
@@ -214,7 +161,7 @@ s2_reconnect_is_a_delete_phase() {
     kd_check "slapd accepted the cookie (no 'missing a csn we track')" \
         sh -c "! tail -n +$((mark + 1)) '$SLAPD_LOG' |
             grep -q 'consumer cookie is missing a csn we track'" || rc=1
-    echo "cookie after the reconnect: $(stored_cookie)"
+    echo "cookie after the reconnect: $(ks_store_cookie "$store")"
     kd_check "the stored cookie still names SIDs 001 and 002" \
         cookie_has_both_sids || rc=1
     return $rc

@@ -22,9 +22,7 @@
 . "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
 
 kd_init partition
-tool=$build/tests/integration/kd-sync-tool
-[ -x "$tool" ] || { echo "FAIL setup: $tool not built"; exit 1; }
-for p in ip tc ldapsearch sqlite3; do
+for p in ip tc; do
     command -v "$p" >/dev/null || { echo "FAIL setup: $p not found"; exit 1; }
 done
 
@@ -57,11 +55,10 @@ net=10.251.$(($$ % 250 + 1))
 ipA=$net.1
 ipB=$net.2
 ns_made=()
-part_pids=()
 
 part_cleanup() {
     local rc=$? p n
-    for p in "${part_pids[@]}"; do
+    for p in "${kd_pids[@]}"; do
         kill -TERM "$p" 2>/dev/null && kd_wait_pid "$p"
     done
     if [ -f "$dir/sb/sandbox.env" ]; then
@@ -161,8 +158,9 @@ if ! inB "$sandbox" up --no-cyrus --ldap-host "$ipB" --watch-pid $$ \
     exit 1
 fi
 . "$dir/sb/sandbox.env"
-people="ou=People,$BASE_DN"
-filter="(&(objectClass=inetOrgPerson)(mail=*))" # KD_TEST_FILTER
+. "$src/tests/integration/lib-sync.sh"
+ks_in=(ip netns exec "$nsB")      # LDAP clients next to slapd
+ks_tool_in=(ip netns exec "$nsA") # the consumer on the other side
 store=$dir/store.db
 sync_log=$dir/sync.log
 kd_log=$sync_log
@@ -179,44 +177,10 @@ for i in $(seq 1 20); do
     user_ldif "part$i" "part$i@example.org"
 done | p_ldapadd || { echo "FAIL setup: cannot add users"; exit 1; }
 
-# "uuid-hex mail" lines of what LDAP holds (from B) and of the store's
-# present objects, sorted
-ldap_truth() {
-    inB ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$SERVICE_DN" \
-        -y "$SERVICE_PW_FILE" -b "$people" "$filter" entryUUID mail |
-        awk '/^entryUUID: / { u = $2; gsub("-", "", u) }
-             /^mail: / { m = tolower($2) }
-             /^$/ { if (u != "") print u, m; u = ""; m = "" }
-             END { if (u != "") print u, m }' | sort
-}
-
-store_objects() {
-    sqlite3 -readonly "$store" \
-        "SELECT lower(hex(uuid)) || ' ' || lower(mail) FROM objects
-         WHERE present = 1;" | sort
-}
-
 # kd-sync-tool --print-state (objects=N, cookie=TEXT) only reads the store
 store_state() { # KEY
-    "$tool" --store "$store" --print-state | sed -n "s/^$1=//p"
+    "$ks_tool" --store "$store" --print-state | sed -n "s/^$1=//p"
 }
-
-store_matches_ldap() {
-    ldap_truth >"$dir/truth.txt" && store_objects >"$dir/store.txt" &&
-        [ -s "$dir/truth.txt" ] && cmp -s "$dir/truth.txt" "$dir/store.txt"
-}
-
-count_lines() { # PATTERN: matching lines of the sync log
-    grep -cE "$1" "$sync_log" 2>/dev/null || true
-}
-
-# waits until the sync log has more than N lines matching PATTERN
-log_more() { # N PATTERN
-    [ "$(count_lines "$2")" -gt "$1" ]
-}
-
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 kd_diag() {
     echo "# ---- kd-sync-tool log ($sync_log, last 40 lines)"
@@ -232,26 +196,26 @@ kd_diag() {
 s1_initial_refresh() {
     kd_check "A reaches slapd on $ipB:$LDAP_PORT" \
         tcp_probe "$ipB" "$LDAP_PORT" || return 1
-    # not through inA: ip and env exec, so $! is the tool's own pid
+    # through ks_tool_in: ip netns exec execs the tool, so $ks_pid is the
+    # tool's own pid
     # shellcheck disable=SC2086
-    ip netns exec "$nsA" env G_MESSAGES_DEBUG=all "$tool" --uri "$LDAP_URI" \
-        --bind-dn "$SERVICE_DN" --pw-file "$SERVICE_PW_FILE" \
-        --base "$people" --store "$store" \
+    ks_start "$sync_log" "$store" "$LDAP_URI" \
         --keepalive-idle "$ka_idle" --keepalive-interval "$ka_intvl" \
         --keepalive-probes "$ka_probes" \
         --tcp-user-timeout-ms "$user_timeout_ms" \
         --backoff-max-ms "$backoff_max_ms" --ldap-timeout "$ldap_timeout" \
-        --watchdog-interval 0 ${KD_PART_EXTRA_ARGS:-} >"$sync_log" 2>&1 &
-    kd_pid=$! # kd_wait gives up should it exit
-    part_pids+=("$kd_pid")
+        --watchdog-interval 0 ${KD_PART_EXTRA_ARGS:-}
+    kd_pid=$ks_pid # kd_wait gives up should it exit
     kd_check "pid $kd_pid is kd-sync-tool itself" \
-        kd_wait 5 grep -q kd-sync-tool "/proc/$kd_pid/cmdline" || return 1
+        kd_wait 5 ks_is_tool "$kd_pid" || return 1
     kd_check "the initial refresh completes" \
-        kd_wait 30 log_more 0 'sync: refresh complete' || return 1
+        kd_wait 30 ks_log_more "$sync_log" 0 'sync: refresh complete' ||
+        return 1
     kd_check "it started without a cookie" \
-        test "$(count_lines 'started without a cookie')" = 1 || return 1
+        test "$(ks_count "$sync_log" 'started without a cookie')" = 1 ||
+        return 1
     kd_check "store == ldapsearch of the filter (20 users)" \
-        kd_wait 10 store_matches_ldap || return 1
+        kd_wait 10 ks_matches "$store" || return 1
     kd_check "20 objects" test "$(wc -l <"$dir/store.txt")" = 20 || return 1
     kd_check "--print-state: objects=20" test "$(store_state objects)" = 20 ||
         return 1
@@ -261,10 +225,10 @@ s1_initial_refresh() {
 
 s2_partition_detected() {
     local n_lost n_retry t0 t1 t
-    n_lost=$(count_lines "connection to .* lost")
-    n_retry=$(count_lines 'retrying in [0-9]+ ms')
+    n_lost=$(ks_count "$sync_log" "connection to .* lost")
+    n_retry=$(ks_count "$sync_log" 'retrying in [0-9]+ ms')
     kd_check "partition: ${drop[*]} on both ends" partition || return 1
-    t0=$(now)
+    t0=$(ks_now)
     tcp_probe "$ipB" "$LDAP_PORT"
     kd_check "a new connection hangs (silent drop, not refused)" \
         test $? = 124 || return 1
@@ -277,12 +241,12 @@ s2_partition_detected() {
     kd_check "three writes on slapd during the partition" test $? = 0 ||
         return 1
     kd_check "the dead connection is noticed within ${detect_bound}s" \
-        kd_wait "$detect_bound" log_more "$n_lost" "connection to .* lost" ||
-        return 1
-    t1=$(now)
-    detect_s=$(secs "$t0" "$t1")
+        kd_wait "$detect_bound" \
+        ks_log_more "$sync_log" "$n_lost" "connection to .* lost" || return 1
+    t1=$(ks_now)
+    detect_s=$(ks_secs "$t0" "$t1")
     echo "# detected after ${detect_s}s: $(grep -E 'connection to .* lost' "$sync_log" | tail -1)"
-    store_objects >"$dir/store-partitioned.txt"
+    ks_store_objects "$store" >"$dir/store-partitioned.txt"
     kd_check "none of the writes reached the store" \
         sh -c "! grep -qE ' (part21|part2-new)@' '$dir/store-partitioned.txt' &&
                grep -q ' part3@' '$dir/store-partitioned.txt' &&
@@ -292,35 +256,39 @@ s2_partition_detected() {
     # its network timeout), bounded
     kd_check "it keeps retrying while partitioned" \
         kd_wait $((3 * (ldap_timeout + backoff_max_ms / 1000) + 5)) \
-        log_more $((n_retry + 3)) 'retrying in [0-9]+ ms' || return 1
-    echo "# $(count_lines 'retrying in [0-9]+ ms') retries so far"
+        ks_log_more "$sync_log" $((n_retry + 3)) 'retrying in [0-9]+ ms' ||
+        return 1
+    echo "# $(ks_count "$sync_log" 'retrying in [0-9]+ ms') retries so far"
     t=$(grep -oE 'retrying in [0-9]+ ms' "$sync_log" | awk '{ print $3 }' |
         sort -n | tail -1)
     kd_check "every backoff <= ${backoff_max_ms} ms (max $t)" \
         test "$t" -le "$backoff_max_ms" || return 1
     kd_check "no refresh while partitioned" \
-        test "$(count_lines 'sync: refresh complete')" = 1
+        test "$(ks_count "$sync_log" 'sync: refresh complete')" = 1
 }
 
 s3_heal_and_resume() {
     local t0 t1 n_with
-    n_with=$(count_lines 'started with a cookie')
+    n_with=$(ks_count "$sync_log" 'started with a cookie')
     kd_check "heal the link" heal || return 1
-    t0=$(now)
+    t0=$(ks_now)
     kd_check "it reconnects and refreshes within ${recover_bound}s" \
-        kd_wait "$recover_bound" log_more 1 'sync: refresh complete' ||
-        return 1
-    t1=$(now)
-    recover_s=$(secs "$t0" "$t1")
+        kd_wait "$recover_bound" \
+        ks_log_more "$sync_log" 1 'sync: refresh complete' || return 1
+    t1=$(ks_now)
+    recover_s=$(ks_secs "$t0" "$t1")
     echo "# recovered ${recover_s}s after healing"
     kd_check "the new search started with a cookie" \
-        log_more "$n_with" 'started with a cookie' || return 1
+        ks_log_more "$sync_log" "$n_with" 'started with a cookie' ||
+        return 1
     kd_check "never a search without a cookie after the first" \
-        test "$(count_lines 'started without a cookie')" = 1 || return 1
+        test "$(ks_count "$sync_log" 'started without a cookie')" = 1 ||
+        return 1
     kd_check "the refresh was a delete phase from the cookie" \
-        log_more 0 'refresh done: delete phase \(with a cookie\)' || return 1
+        ks_log_more "$sync_log" 0 \
+            'refresh done: delete phase \(with a cookie\)' || return 1
     kd_check "store == ldapsearch of the filter" \
-        kd_wait 10 store_matches_ldap || return 1
+        kd_wait 10 ks_matches "$store" || return 1
     kd_check "the user added while partitioned is there" \
         grep -q ' part21@example.org$' "$dir/store.txt" || return 1
     kd_check "the mail modified while partitioned is the new one" \
@@ -336,7 +304,7 @@ s3_heal_and_resume() {
     # and the persist stage works again
     user_ldif part22 part22@example.org | p_ldapadd || return 1
     kd_check "a later add arrives in the persist stage" \
-        kd_wait 15 sh -c "sqlite3 -readonly '$store' \"SELECT mail FROM objects WHERE present = 1\" | grep -qx part22@example.org"
+        kd_wait 15 ks_store_has "$store" part22@example.org
 }
 
 kd_scenario "s1 initial refresh across the veth link" s1_initial_refresh

@@ -87,9 +87,8 @@ start_pair() {
 }
 
 stop_pair() {
-    kill -TERM "$w_pid" "$n_pid" 2>/dev/null
-    kd_wait_pid "$w_pid"
-    kd_wait_pid "$n_pid"
+    ks_stop "$w_pid"
+    ks_stop "$n_pid"
 }
 
 w1_wedged_connection() {
