@@ -181,6 +181,18 @@ kd_cli_check_config(const char *config_path, int argc, char **argv)
                b->up ? "up" : "DOWN", b->servername ? b->servername : "?",
                b->last_error ? ": " : "", b->last_error ? b->last_error : "");
     }
+    {
+        const char *fe_uri = NULL;
+
+        if (!kd_murder_probe_frontend(kd_app_get_murder(app), &fe_uri,
+                                      &error)) {
+            printf("frontend: DOWN: %s\n", error->message);
+            g_clear_error(&error);
+            rc = KD_EXIT_FAILURE;
+        } else if (fe_uri != NULL) {
+            printf("frontend %s: up\n", fe_uri);
+        }
+    }
     if (rc == KD_EXIT_OK) {
         printf("configuration OK\n");
     }

@@ -249,6 +249,23 @@ kd_murder_probe(KdMurder *murder)
     return up;
 }
 
+gboolean
+kd_murder_probe_frontend(KdMurder *murder, const char **uri_out,
+                         GError **error)
+{
+    g_autoptr(KdImap) imap = NULL;
+
+    if (uri_out != NULL) {
+        *uri_out = murder->frontend_uri;
+    }
+    if (murder->frontend_uri == NULL) {
+        return TRUE;
+    }
+    imap = kd_imap_connect_tls(murder->frontend_uri, murder->tls,
+                               murder->timeout_s, error);
+    return imap != NULL;
+}
+
 KdImap *
 kd_murder_connect_backend(KdMurder *murder, const KdMurderBackend *backend,
                           GError **error)

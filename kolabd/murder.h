@@ -103,6 +103,15 @@ const KdMurderBackend *kd_murder_backend_by_name(KdMurder *murder,
 gsize kd_murder_probe(KdMurder *murder);
 
 /*
+ * Connects to the frontend (greeting only, no login; TLS verified like
+ * every IMAP connection). TRUE when it greets or when there is no
+ * frontend; @uri_out (may be NULL) gets the frontend URI or NULL (owned
+ * by @murder). Errors: those of kd_imap_connect_tls().
+ */
+gboolean kd_murder_probe_frontend(KdMurder *murder, const char **uri_out,
+                                  GError **error);
+
+/*
  * A new admin session (LOGIN as admin) to @backend, for a worker. Learns
  * the servername if still unknown, and marks the backend up or down.
  * Errors: those of kd_imap_connect() and kd_imap_login().

@@ -42,6 +42,9 @@ s1_check_config() {
     kd_check "backend1 up with its plain servername" \
         grep -q "backend backend1: up, servername $BE1_SERVERNAME\$" \
         "$dir/cc.out" || return 1
+    kd_check "frontend up (by name: SNI, DNS:localhost)" \
+        grep -q "^frontend imaps://localhost:$FE_IMAPS_PORT: up\$" \
+        "$dir/cc.out" || return 1
     "$kolabd" check-config -c "$sys_conf" >"$dir/cc-sys.out" 2>&1
     rc=$?
     cat "$dir/cc-sys.out"
@@ -52,7 +55,27 @@ s1_check_config() {
         "$dir/cc-sys.out" || return 1
     kd_check "and backend2's" \
         grep -q "imaps://127.0.0.1:$BE2_IMAPS_PORT: .*unknown issuer" \
-        "$dir/cc-sys.out"
+        "$dir/cc-sys.out" || return 1
+    kd_check "and the frontend's" \
+        grep -q "^frontend: DOWN: imaps://localhost:$FE_IMAPS_PORT: .*unknown issuer" \
+        "$dir/cc-sys.out" || return 1
+    # a "frontend" serving an expired certificate, one with another name
+    sed -e "s|^frontend_uri = .*|frontend_uri = imaps://127.0.0.1:$EXPIRED_IMAPS_PORT|" \
+        "$kd_conf" >"$dir/expired.conf"
+    "$kolabd" check-config -c "$dir/expired.conf" >"$dir/cc-exp.out" 2>&1
+    rc=$?
+    cat "$dir/cc-exp.out"
+    kd_check "check-config reports the expired certificate" \
+        [ "$rc" != 0 ] && grep -q "^frontend: DOWN: imaps://127.0.0.1:$EXPIRED_IMAPS_PORT: server certificate rejected: certificate expired" \
+        "$dir/cc-exp.out" || return 1
+    sed -e "s|^frontend_uri = .*|frontend_uri = imaps://localhost:$BADNAME_IMAPS_PORT|" \
+        "$kd_conf" >"$dir/badname.conf"
+    "$kolabd" check-config -c "$dir/badname.conf" >"$dir/cc-name.out" 2>&1
+    rc=$?
+    cat "$dir/cc-name.out"
+    kd_check "check-config reports the name mismatch" \
+        [ "$rc" != 0 ] && grep -q "^frontend: DOWN: imaps://localhost:$BADNAME_IMAPS_PORT: server certificate rejected: name mismatch: localhost is not in the certificate (DNS:wrong.example.org)" \
+        "$dir/cc-name.out"
 }
 
 is_backend_servername() {
