@@ -50,8 +50,8 @@ kd_imap_tls_new(const char *ca_file, gboolean starttls, GError **error)
                         "TLS CA file %s: no such file", ca_file);
             return NULL;
         }
-        n = gnutls_x509_trust_list_add_trust_file(
-            tls->trust, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+        n = gnutls_x509_trust_list_add_trust_file(tls->trust, ca_file, NULL,
+                                                  GNUTLS_X509_FMT_PEM, 0, 0);
         if (n <= 0) {
             g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CONFIG,
                         "TLS CA file %s: %s", ca_file,
@@ -137,9 +137,9 @@ kd_imap_tls_is_ip(const char *host)
 static void
 append_time(GString *out, const char *what, time_t t)
 {
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc((gint64) t);
-    g_autofree char *s = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC")
-                            : g_strdup("?");
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc((gint64)t);
+    g_autofree char *s =
+        dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("?");
 
     g_string_append_printf(out, "%s %s", what, s);
 }
@@ -153,24 +153,22 @@ describe_names(gnutls_x509_crt_t crt)
     for (unsigned i = 0; i < 32; i++) {
         char buf[256];
         size_t size = sizeof buf - 1;
-        int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size,
-                                                        NULL);
+        int type =
+            gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size, NULL);
 
         if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
             break;
         }
         if (type == GNUTLS_SAN_DNSNAME) {
             buf[size] = '\0';
-            g_string_append_printf(out, "%sDNS:%s", out->len ? ", " : "",
-                                   buf);
-        } else if (type == GNUTLS_SAN_IPADDRESS &&
-                   (size == 4 || size == 16)) {
+            g_string_append_printf(out, "%sDNS:%s", out->len ? ", " : "", buf);
+        } else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16)) {
             char ip[INET6_ADDRSTRLEN];
 
-            if (inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip,
-                          sizeof ip) != NULL) {
-                g_string_append_printf(out, "%sIP:%s",
-                                       out->len ? ", " : "", ip);
+            if (inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip, sizeof ip) !=
+                NULL) {
+                g_string_append_printf(out, "%sIP:%s", out->len ? ", " : "",
+                                       ip);
             }
         }
     }
@@ -178,7 +176,7 @@ describe_names(gnutls_x509_crt_t crt)
         gnutls_datum_t dn = {NULL, 0};
 
         if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
-            g_string_append_printf(out, "subject %s", (char *) dn.data);
+            g_string_append_printf(out, "subject %s", (char *)dn.data);
             gnutls_free(dn.data);
         } else {
             g_string_append(out, "no names");
@@ -199,7 +197,7 @@ describe_status(GString *out, unsigned status, gnutls_x509_crt_t leaf,
 
         g_string_append_printf(out, "%sunknown issuer", sep);
         if (gnutls_x509_crt_get_issuer_dn3(leaf, &dn, 0) >= 0) {
-            g_string_append_printf(out, " %s", (char *) dn.data);
+            g_string_append_printf(out, " %s", (char *)dn.data);
             gnutls_free(dn.data);
         }
         g_string_append_printf(out, " (not trusted by %s%s)",
@@ -212,8 +210,7 @@ describe_status(GString *out, unsigned status, gnutls_x509_crt_t leaf,
     if (status & GNUTLS_CERT_EXPIRED) {
         g_string_append_printf(out, "%scertificate expired", sep);
         if (gnutls_x509_crt_get_expiration_time(leaf) < time(NULL)) {
-            append_time(out, " on",
-                        gnutls_x509_crt_get_expiration_time(leaf));
+            append_time(out, " on", gnutls_x509_crt_get_expiration_time(leaf));
         }
         sep = "; ";
     }
@@ -248,7 +245,7 @@ describe_status(GString *out, unsigned status, gnutls_x509_crt_t leaf,
 
         if (gnutls_certificate_verification_status_print(
                 status, GNUTLS_CRT_X509, &text, 0) >= 0) {
-            g_string_append(out, (char *) text.data);
+            g_string_append(out, (char *)text.data);
             gnutls_free(text.data);
         } else {
             g_string_append_printf(out, "status 0x%x", status);
@@ -267,7 +264,7 @@ kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
     gboolean ok = FALSE;
     int r = 0;
     gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
-                                     (unsigned char *) GNUTLS_KP_TLS_WWW_SERVER,
+                                     (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER,
                                      0};
     g_autoptr(GString) why = g_string_new(NULL);
 
@@ -280,7 +277,7 @@ kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
     }
     for (unsigned i = 0; i < carray_count(chain) && n < CHAIN_MAX; i++) {
         MMAPString *der = carray_get(chain, i);
-        gnutls_datum_t d = {(unsigned char *) der->str, (unsigned) der->len};
+        gnutls_datum_t d = {(unsigned char *)der->str, (unsigned)der->len};
 
         if (gnutls_x509_crt_init(&crts[n]) < 0) {
             break;
@@ -300,8 +297,8 @@ kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
         return FALSE;
     }
     g_mutex_lock(&tls->lock);
-    r = gnutls_x509_trust_list_verify_crt2(tls->trust, crts, n, &purpose, 1,
-                                           0, &status, NULL);
+    r = gnutls_x509_trust_list_verify_crt2(tls->trust, crts, n, &purpose, 1, 0,
+                                           &status, NULL);
     g_mutex_unlock(&tls->lock);
     /* IP literals are matched against IP addresses in the certificate */
     name_ok = gnutls_x509_crt_check_hostname2(crts[0], host, 0) != 0;
@@ -314,7 +311,8 @@ kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
     if (!name_ok) {
         g_autofree char *names = describe_names(crts[0]);
 
-        g_string_append_printf(why, "%sname mismatch: %s is not in the "
+        g_string_append_printf(why,
+                               "%sname mismatch: %s is not in the "
                                "certificate (%s)",
                                why->len ? "; " : "", host, names);
     }

@@ -12,8 +12,7 @@ static gboolean
 bad_uri(const char *uri, GError **error)
 {
     g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CONFIG,
-                "%s: expected imap://host[:port] or imaps://host[:port]",
-                uri);
+                "%s: expected imap://host[:port] or imaps://host[:port]", uri);
     return FALSE;
 }
 
@@ -75,12 +74,12 @@ kd_imap_parse_uri(const char *uri, gboolean *tls_out, char **host_out,
         return bad_uri(uri, error);
     }
     if (rest[0] == '[') {
-        const char *close = memchr(rest, ']', (gsize) (end - rest));
+        const char *close = memchr(rest, ']', (gsize)(end - rest));
 
         if (close == NULL) {
             return bad_uri(uri, error);
         }
-        host = g_strndup(rest + 1, (gsize) (close - rest - 1));
+        host = g_strndup(rest + 1, (gsize)(close - rest - 1));
         if (!valid_ipv6(host)) {
             return bad_uri(uri, error);
         }
@@ -92,14 +91,14 @@ kd_imap_parse_uri(const char *uri, gboolean *tls_out, char **host_out,
             return bad_uri(uri, error);
         }
     } else {
-        colon = memchr(rest, ':', (gsize) (end - rest));
-        host = g_strndup(rest, (gsize) ((colon ? colon : end) - rest));
+        colon = memchr(rest, ':', (gsize)(end - rest));
+        host = g_strndup(rest, (gsize)((colon ? colon : end) - rest));
         if (!valid_name(host)) {
             return bad_uri(uri, error);
         }
     }
     if (colon != NULL) {
-        g_autofree char *num = g_strndup(colon + 1, (gsize) (end - colon - 1));
+        g_autofree char *num = g_strndup(colon + 1, (gsize)(end - colon - 1));
 
         if (!g_ascii_string_to_unsigned(num, 10, 1, 65535, &port, NULL)) {
             return bad_uri(uri, error);
@@ -109,6 +108,6 @@ kd_imap_parse_uri(const char *uri, gboolean *tls_out, char **host_out,
         *tls_out = tls;
     }
     *host_out = g_steal_pointer(&host);
-    *port_out = (guint16) port;
+    *port_out = (guint16)port;
     return TRUE;
 }

@@ -218,8 +218,12 @@ drop(KdImap *imap)
 static KdImap *
 verify_peer(KdImap *imap, KdImapTls *tls, const char *host, GError **error)
 {
-    carray *chain = mailstream_get_certificate_chain(imap->session->imap_stream);
-    gboolean ok = kd_imap_tls_verify(tls, imap->label, host, chain, error);
+    carray *chain;
+    gboolean ok;
+
+    /* libetpan (GnuTLS): the peer's certificates as sent, DER, leaf first */
+    chain = mailstream_get_certificate_chain(imap->session->imap_stream);
+    ok = kd_imap_tls_verify(tls, imap->label, host, chain, error);
 
     if (chain != NULL) {
         mailstream_certificate_chain_free(chain);

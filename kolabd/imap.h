@@ -16,6 +16,11 @@
  * a parse error, a timeout or a BYE the session is dead: every later call
  * fails with KD_IMAP_ERROR_CLOSED and the caller must reconnect.
  *
+ * Connections are imap:// (optionally upgraded with STARTTLS) or imaps://;
+ * libetpan's GnuTLS build checks no certificate, so this module verifies
+ * the server's chain and host name with GnuTLS itself (KdImapTls) before
+ * anything is sent, and fails with KD_IMAP_ERROR_TLS otherwise.
+ *
  * Threads: call kd_imap_global_init() once before starting threads. A
  * session may be used by one thread at a time; sessions are independent.
  * No call pipelines: each sends one command and blocks until its tagged

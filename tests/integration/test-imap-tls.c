@@ -25,9 +25,9 @@ typedef struct {
     char *password;
     const char *ca_file;
     const char *servername;
-    char *imaps_uri;   /* 127.0.0.1, good certificate */
-    char *local_uri;   /* localhost (DNS name: SNI), good certificate */
-    char *plain_uri;   /* imap:// (STARTTLS offered) */
+    char *imaps_uri; /* 127.0.0.1, good certificate */
+    char *local_uri; /* localhost (DNS name: SNI), good certificate */
+    char *plain_uri; /* imap:// (STARTTLS offered) */
     char *badname_uri;
     char *expired_uri;
     char *syslog;
@@ -51,8 +51,8 @@ setup(void **state)
         return -1; /* the group fails, never skips */
     }
     f->admin = g_strdup(kd_sandbox_need(f->sb, "CYRUS_ADMIN"));
-    if (!g_file_get_contents(kd_sandbox_need(f->sb, "CYRUS_ADMIN_PW_FILE"),
-                             &pw, NULL, &error)) {
+    if (!g_file_get_contents(kd_sandbox_need(f->sb, "CYRUS_ADMIN_PW_FILE"), &pw,
+                             NULL, &error)) {
         fprintf(stderr, "%s\n", error->message);
         return -1;
     }
@@ -94,11 +94,11 @@ teardown(void **state)
     return 0;
 }
 
-#define assert_ok(call, err)                                                  \
-    do {                                                                      \
-        if (!(call)) {                                                        \
-            fail_msg("%s: %s", #call, (err) ? (err)->message : "?");          \
-        }                                                                     \
+#define assert_ok(call, err)                                                   \
+    do {                                                                       \
+        if (!(call)) {                                                         \
+            fail_msg("%s: %s", #call, (err) ? (err)->message : "?");           \
+        }                                                                      \
     } while (0)
 
 /* The connection failed with a TLS error naming @uri and @reason. */
@@ -112,8 +112,8 @@ assert_tls_refused(KdImap *imap, GError **error, const char *uri,
     if ((*error)->code != KD_IMAP_ERROR_TLS ||
         strstr((*error)->message, uri) == NULL ||
         strstr((*error)->message, reason) == NULL) {
-        fail_msg("%s: expected TLS error with \"%s\", got %d: %s", uri,
-                 reason, (*error)->code, (*error)->message);
+        fail_msg("%s: expected TLS error with \"%s\", got %d: %s", uri, reason,
+                 (*error)->code, (*error)->message);
     }
     assert_true(kd_imap_error_is_transient(*error));
     g_clear_error(error);
@@ -227,11 +227,10 @@ test_imap_tls_system_trust_refuses_unknown_issuer(void **state)
             &error, f->imaps_uri, "unknown issuer");
     }
     assert_false(kd_murder_get_backend(system, 0)->up);
-    assert_non_null(strstr(kd_murder_get_backend(system, 0)->last_error,
-                           "unknown issuer"));
-    imap = kd_murder_connect_backend(trusting,
-                                     kd_murder_get_backend(trusting, 0),
-                                     &error);
+    assert_non_null(
+        strstr(kd_murder_get_backend(system, 0)->last_error, "unknown issuer"));
+    imap = kd_murder_connect_backend(
+        trusting, kd_murder_get_backend(trusting, 0), &error);
     assert_ok(imap != NULL, error);
     assert_ok(kd_imap_noop(imap, &error), error);
     /* exactly the one trusted LOGIN; none of the three refused ones */

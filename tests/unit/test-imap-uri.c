@@ -44,7 +44,7 @@ assert_refused(const char *uri)
 static void
 test_imap_uri_default_ports(void **state)
 {
-    (void) state;
+    (void)state;
     assert_uri("imap://localhost", FALSE, "localhost", 143);
     assert_uri("imap://localhost/", FALSE, "localhost", 143);
     assert_uri("imaps://localhost", TRUE, "localhost", 993);
@@ -54,7 +54,7 @@ test_imap_uri_default_ports(void **state)
 static void
 test_imap_uri_explicit_ports(void **state)
 {
-    (void) state;
+    (void)state;
     assert_uri("imap://127.0.0.1:38143", FALSE, "127.0.0.1", 38143);
     assert_uri("imaps://127.0.0.1:38993/", TRUE, "127.0.0.1", 38993);
     assert_uri("imaps://Backend2.Example.org:1", TRUE, "Backend2.Example.org",
@@ -65,18 +65,17 @@ test_imap_uri_explicit_ports(void **state)
 static void
 test_imap_uri_ipv6_brackets(void **state)
 {
-    (void) state;
+    (void)state;
     assert_uri("imaps://[::1]", TRUE, "::1", 993);
     assert_uri("imaps://[::1]:9930", TRUE, "::1", 9930);
     assert_uri("imap://[2001:db8::17]:143/", FALSE, "2001:db8::17", 143);
-    assert_uri("imaps://[::ffff:127.0.0.1]:993", TRUE, "::ffff:127.0.0.1",
-               993);
+    assert_uri("imaps://[::ffff:127.0.0.1]:993", TRUE, "::ffff:127.0.0.1", 993);
 }
 
 static void
 test_imap_uri_refuses_bad_uris(void **state)
 {
-    (void) state;
+    (void)state;
     assert_refused("");
     assert_refused("imap:/localhost");
     assert_refused("http://localhost");
