@@ -1,9 +1,9 @@
 /*
- * config-private: helpers shared by config.c and config-value.c; not for
- * other modules.
+ * config-private: helpers shared by config.c, config-source.c and
+ * config-value.c; not for other modules.
  *
- * config-value.c holds the line scanner (GKeyFile gives no line numbers)
- * and one parser per KdOptionType. A value parser returns FALSE and sets a
+ * config-source.c holds the line scanner (GKeyFile gives no line numbers)
+ * and the message list; config-value.c one parser per KdOptionType. A value parser returns FALSE and sets a
  * bare reason in @error ("not a number"); config.c prefixes it with
  * "file:LINE: [section] key: ".
  */

@@ -6,10 +6,10 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/object.c kolabd/object.h \
 	kolabd/mutf7.c kolabd/mutf7.h \
 	kolabd/filter.c kolabd/filter.h \
-	kolabd/acl.c kolabd/acl.h \
+	kolabd/acl.c kolabd/acl.h kolabd/acl-parse.c kolabd/acl-private.h \
 	kolabd/folders.c kolabd/folders.h \
 	kolabd/config.c kolabd/config.h kolabd/config-options.c \
-	kolabd/config-value.c kolabd/config-private.h \
+	kolabd/config-value.c kolabd/config-source.c kolabd/config-private.h \
 	kolabd/log.c kolabd/log.h \
 	kolabd/model.c kolabd/model.h
 
