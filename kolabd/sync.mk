@@ -64,4 +64,4 @@ tests_integration_kd_freeze_proxy_SOURCES = \
 tests_integration_kd_freeze_proxy_CFLAGS = $(KD_TESTCFLAGS)
 tests_integration_kd_freeze_proxy_LDADD = $(KD_TESTLIBS)
 TESTS += tests/integration/test-watchdog.sh
-EXTRA_DIST += tests/integration/test-watchdog.sh
+EXTRA_DIST += tests/integration/test-watchdog.sh tests/integration/lib-sync.sh
