@@ -1,6 +1,7 @@
 /*
- * imap-private: the session structure and raw helpers shared by imap.c and
- * imap-command.c. Not for other modules: they use imap.h.
+ * imap-private: the session structure and raw helpers shared by imap.c,
+ * imap-connect.c and imap-command.c. Not for other modules: they use
+ * imap.h.
  */
 #ifndef KOLABD_IMAP_PRIVATE_H
 #define KOLABD_IMAP_PRIVATE_H
@@ -40,6 +41,10 @@ gboolean kd_imap_run_continued(KdImap *imap, const char *args,
 
 /* Closes the stream without sending anything; the session is dead. */
 void kd_imap_mark_dead(KdImap *imap);
+
+/* The text of the last "* BYE" seen on the wire (newly allocated), or
+ * NULL. */
+char *kd_imap_find_bye(const KdImap *imap);
 
 /* imap-tls.c */
 

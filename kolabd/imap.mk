@@ -3,6 +3,7 @@
 
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/imap.c kolabd/imap.h kolabd/imap-private.h kolabd/imap-auth.c \
+	kolabd/imap-connect.c \
 	kolabd/imap-command.c kolabd/imap-error.c \
 	kolabd/imap-metadata.c kolabd/imap-metadata.h \
 	kolabd/imap-quote.c kolabd/imap-quote.h \
