@@ -190,6 +190,7 @@ murder_new(const KdConfig *config, GPtrArray *backends, KdImapTls *tls,
     mc.admin_password = config->admin_password;
     mc.timeout_s = 30;
     mc.tls = tls;
+    mc.mupdate_starttls = config->mupdate_starttls;
     return kd_murder_new(&mc, error);
 }
 
@@ -442,7 +443,8 @@ kd_app_reload(KdApp *app, GError **error)
         config->backends->len != app->config->backends->len ||
         g_strcmp0(config->imap_tls_ca_file,
                   app->config->imap_tls_ca_file) != 0 ||
-        config->imap_starttls != app->config->imap_starttls) {
+        config->imap_starttls != app->config->imap_starttls ||
+        config->mupdate_starttls != app->config->mupdate_starttls) {
         g_warning("%s: LDAP, backend and IMAP TLS changes take effect "
                   "after a restart",
                   app->config_path);

@@ -140,6 +140,11 @@ static const KdOption options[] = {
     {"murder", "mupdate_password_file", KD_OPT_SECRET_FILE, NULL,
      "mupdate_password", "file holding the mupdate password",
      C(mupdate_password)},
+    {"murder", "mupdate_starttls", KD_OPT_BOOL, "false", NULL,
+     "upgrade the mupdate connection with STARTTLS before authenticating; "
+     "the master's certificate is verified like IMAP servers' "
+     "([cyrus-imap] tls_ca_file, else the system trust store)",
+     C(mupdate_starttls)},
     /* [backend NAME] */
     {"backend", "uri", KD_OPT_URI, NULL, "imap,imaps",
      "direct IMAP URI of the backend (required)", B(uri)},

@@ -119,6 +119,7 @@ typedef struct {
     char *frontend_uri; /* imap(s):// of a frontend, default imap_uri */
     char *mupdate_user;
     char *mupdate_password;
+    gboolean mupdate_starttls; /* STARTTLS to the mupdate master */
 
     /* repeated groups, in file order */
     GPtrArray *backends;   /* KdBackendConfig* */

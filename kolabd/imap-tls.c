@@ -253,9 +253,10 @@ describe_status(GString *out, unsigned status, gnutls_x509_crt_t leaf,
     }
 }
 
-gboolean
-kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
-                   carray *chain, GError **error)
+/* Verifies @der (@n_der certificates, the peer's first); see imap.h. */
+static gboolean
+verify_der(KdImapTls *tls, const char *label, const char *host,
+           const gnutls_datum_t *der, unsigned n_der, GError **error)
 {
     gnutls_x509_crt_t crts[CHAIN_MAX];
     unsigned n = 0;
@@ -268,21 +269,18 @@ kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
                                      0};
     g_autoptr(GString) why = g_string_new(NULL);
 
-    if (chain == NULL || carray_count(chain) == 0) {
+    if (n_der == 0) {
         g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_TLS,
                     "%s: server certificate rejected: the server sent no "
                     "certificate; no credentials sent",
                     label);
         return FALSE;
     }
-    for (unsigned i = 0; i < carray_count(chain) && n < CHAIN_MAX; i++) {
-        MMAPString *der = carray_get(chain, i);
-        gnutls_datum_t d = {(unsigned char *)der->str, (unsigned)der->len};
-
+    for (unsigned i = 0; i < n_der && n < CHAIN_MAX; i++) {
         if (gnutls_x509_crt_init(&crts[n]) < 0) {
             break;
         }
-        r = gnutls_x509_crt_import(crts[n], &d, GNUTLS_X509_FMT_DER);
+        r = gnutls_x509_crt_import(crts[n], &der[i], GNUTLS_X509_FMT_DER);
         if (r < 0) {
             gnutls_x509_crt_deinit(crts[n]);
             break;
@@ -328,4 +326,45 @@ kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
         gnutls_x509_crt_deinit(crts[i]);
     }
     return ok;
+}
+
+gboolean
+kd_imap_tls_verify(KdImapTls *tls, const char *label, const char *host,
+                   carray *chain, GError **error)
+{
+    gnutls_datum_t der[CHAIN_MAX];
+    unsigned n = 0;
+
+    for (unsigned i = 0; chain != NULL && i < carray_count(chain) &&
+                         n < CHAIN_MAX;
+         i++) {
+        MMAPString *s = carray_get(chain, i);
+
+        der[n].data = (unsigned char *)s->str;
+        der[n].size = (unsigned)s->len;
+        n++;
+    }
+    return verify_der(tls, label, host, der, n, error);
+}
+
+gboolean
+kd_imap_tls_verify_chain(KdImapTls *tls, const char *label, const char *host,
+                         GPtrArray *der_certs, GError **error)
+{
+    gnutls_datum_t der[CHAIN_MAX];
+    unsigned n = 0;
+
+    g_return_val_if_fail(tls != NULL && label != NULL && host != NULL,
+                         FALSE);
+    for (guint i = 0; der_certs != NULL && i < der_certs->len &&
+                      n < CHAIN_MAX;
+         i++) {
+        gsize size = 0;
+        const void *data = g_bytes_get_data(der_certs->pdata[i], &size);
+
+        der[n].data = (unsigned char *)data;
+        der[n].size = (unsigned)size;
+        n++;
+    }
+    return verify_der(tls, label, host, der, n, error);
 }

@@ -137,6 +137,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdImapTls, kd_imap_tls_unref)
 const char *kd_imap_tls_get_ca_file(const KdImapTls *tls);
 
 /*
+ * Verifies a peer's certificate chain exactly as kd_imap_connect_tls()
+ * does, for kolabd's other TLS connections to Cyrus (mupdate STARTTLS,
+ * tls.h). @der_certs holds GBytes, the DER certificates as the peer sent
+ * them (its own first). @label names the connection in messages, @host is
+ * the DNS name or IP literal the certificate must match. Errors:
+ * KD_IMAP_ERROR_TLS naming @label and every reason found ("unknown
+ * issuer", "expired", "name mismatch", ...; "no credentials sent").
+ */
+gboolean kd_imap_tls_verify_chain(KdImapTls *tls, const char *label,
+                                  const char *host, GPtrArray *der_certs,
+                                  GError **error);
+
+/*
  * Connects to @uri (see kd_imap_parse_uri()) and reads the greeting.
  * imaps:// does a TLS handshake first; with @tls asking for STARTTLS,
  * imap:// upgrades after the greeting. Either way the certificate is

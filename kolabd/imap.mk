@@ -32,7 +32,8 @@ tests_unit_test_imap_session_CFLAGS = $(KD_TESTCFLAGS)
 tests_unit_test_imap_session_LDADD = $(KD_TESTLIBS) $(GLIB_LIBS)
 
 kolabd_libkolabd_la_SOURCES += \
-	kolabd/mupdate.c kolabd/mupdate-name.c kolabd/mupdate.h
+	kolabd/mupdate.c kolabd/mupdate-name.c kolabd/mupdate.h \
+	kolabd/tls.c kolabd/tls.h
 
 kolabd_libkolabd_la_SOURCES += kolabd/murder.c kolabd/murder.h
 
@@ -60,3 +61,12 @@ tests_integration_test_imap_tls_LDADD = \
 # kolabd itself against the murder over imaps:// (kd-sandbox up --tls)
 TESTS += tests/integration/test-imap-tls.sh
 EXTRA_DIST += tests/integration/test-imap-tls.sh
+
+# mupdate STARTTLS against the TLS sandbox master, plus scripted peers
+check_PROGRAMS += tests/integration/test-mupdate-tls
+TESTS += tests/integration/test-mupdate-tls
+tests_integration_test_mupdate_tls_SOURCES = \
+	tests/integration/test-mupdate-tls.c
+tests_integration_test_mupdate_tls_CFLAGS = $(KD_TESTCFLAGS)
+tests_integration_test_mupdate_tls_LDADD = \
+	tests/sandbox/libkdsandbox.la $(KD_TESTLIBS) $(GLIB_LIBS)

@@ -7,6 +7,7 @@
 
 #include "imap.h"
 #include "mupdate.h"
+#include "tls.h"
 
 #define MAX_LINE (64 * 1024)
 #define MAX_LITERAL (1024 * 1024)
@@ -19,8 +20,10 @@ struct KdMupdate {
     GOutputStream *out;
     char *label;
     char *servername;
+    KdTlsClient *tls; /* after STARTTLS, else NULL */
     guint tag;
     gboolean alive;
+    gboolean offers_starttls; /* "* STARTTLS" in the last banner */
 };
 
 static gboolean
@@ -236,6 +239,7 @@ run(KdMupdate *m, const char *what, const char *args, LineFunc func,
 static gboolean
 read_banner(KdMupdate *m, GError **error)
 {
+    m->offers_starttls = FALSE;
     for (int i = 0; i < MAX_BANNER_LINES; i++) {
         g_autoptr(GPtrArray) t = NULL;
 
@@ -250,10 +254,15 @@ read_banner(KdMupdate *m, GError **error)
                         m->label, t->len > 2 ? (char *) t->pdata[2] : "");
             return FALSE;
         }
+        if (t->len == 2 && strcmp(t->pdata[0], "*") == 0 &&
+            g_ascii_strcasecmp(t->pdata[1], "STARTTLS") == 0) {
+            m->offers_starttls = TRUE;
+        }
         if (t->len >= 3 && strcmp(t->pdata[0], "*") == 0 &&
             strcmp(t->pdata[1], "OK") == 0 &&
             strcmp(t->pdata[2], "MUPDATE") == 0) {
             if (t->len > 3) {
+                g_free(m->servername);
                 m->servername = g_strdup(t->pdata[3]);
             }
             return TRUE;
@@ -294,10 +303,71 @@ authenticate(KdMupdate *m, const char *user, const char *password,
     return TRUE;
 }
 
-static KdMupdate *
-start(KdMupdate *m, const char *user, const char *password, GError **error)
+/* A TLS error on @m's connection @uri; kills the connection. */
+static gboolean
+fail_tls(KdMupdate *m, const char *uri, const char *why, GError **error)
+{
+    m->alive = FALSE;
+    g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_TLS,
+                "%s: STARTTLS %s ([murder] mupdate_starttls = true); no "
+                "credentials sent",
+                uri, why);
+    return FALSE;
+}
+
+/*
+ * STARTTLS (Cyrus: "* STARTTLS" in the banner, "<tag> STARTTLS", "<tag> OK
+ * Begin TLS negotiation now", handshake, then the banner again), with the
+ * certificate verified for @host before anything else is sent.
+ */
+static gboolean
+starttls(KdMupdate *m, KdImapTls *trust, const char *host, const char *uri,
+         GError **error)
 {
     GError *local = NULL;
+    GSocket *sock = g_socket_connection_get_socket(m->conn);
+
+    if (!m->offers_starttls) {
+        return fail_tls(m, uri,
+                        "not offered by the master (give it tls_server_cert "
+                        "and tls_server_key)",
+                        error);
+    }
+    if (!run(m, "STARTTLS", "STARTTLS", NULL, NULL, &local)) {
+        g_autofree char *why =
+            g_strdup_printf("refused: %s", local->message);
+
+        g_error_free(local);
+        return fail_tls(m, uri, why, error);
+    }
+    /* bytes after the OK came in plain text: a man in the middle */
+    if (g_buffered_input_stream_get_available(
+            G_BUFFERED_INPUT_STREAM(m->in)) > 0) {
+        return fail_tls(m, uri, "reply followed by unexpected plain-text data",
+                        error);
+    }
+    m->tls = kd_tls_client_new(sock, trust, host, uri, error);
+    if (m->tls == NULL) {
+        m->alive = FALSE;
+        return FALSE;
+    }
+    /* the plain-text reader goes; the socket stays open */
+    g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(m->in),
+                                                FALSE);
+    g_clear_object(&m->in);
+    m->in = g_data_input_stream_new(kd_tls_client_get_input_stream(m->tls));
+    g_data_input_stream_set_newline_type(m->in,
+                                         G_DATA_STREAM_NEWLINE_TYPE_LF);
+    m->out = kd_tls_client_get_output_stream(m->tls);
+    return read_banner(m, error);
+}
+
+static KdMupdate *
+start(KdMupdate *m, KdImapTls *trust, const char *host, const char *user,
+      const char *password, GError **error)
+{
+    GError *local = NULL;
+    g_autofree char *uri = NULL;
 
     m->alive = TRUE;
     m->in = g_data_input_stream_new(
@@ -305,7 +375,11 @@ start(KdMupdate *m, const char *user, const char *password, GError **error)
     g_data_input_stream_set_newline_type(m->in,
                                          G_DATA_STREAM_NEWLINE_TYPE_LF);
     m->out = g_io_stream_get_output_stream(G_IO_STREAM(m->conn));
+    if (host != NULL) {
+        uri = g_strdup_printf("mupdate://%s", m->label);
+    }
     if (!read_banner(m, &local) ||
+        (host != NULL && !starttls(m, trust, host, uri, &local)) ||
         !authenticate(m, user, password, &local)) {
         if (local->code == KD_IMAP_ERROR_CLOSED) {
             local->code = KD_IMAP_ERROR_TRANSIENT;
@@ -321,6 +395,15 @@ KdMupdate *
 kd_mupdate_connect(const char *host, guint16 port, const char *user,
                    const char *password, int timeout_s, GError **error)
 {
+    return kd_mupdate_connect_tls(host, port, FALSE, NULL, user, password,
+                                  timeout_s, error);
+}
+
+KdMupdate *
+kd_mupdate_connect_tls(const char *host, guint16 port, gboolean starttls,
+                       KdImapTls *trust, const char *user,
+                       const char *password, int timeout_s, GError **error)
+{
     g_autoptr(GSocketClient) client = g_socket_client_new();
     GError *local = NULL;
     KdMupdate *m;
@@ -330,7 +413,9 @@ kd_mupdate_connect(const char *host, guint16 port, const char *user,
     g_socket_client_set_timeout(client, timeout_s > 0 ? (guint) timeout_s
                                                       : 60);
     m = g_new0(KdMupdate, 1);
-    m->label = g_strdup_printf("%s:%u", host, port);
+    m->label = strchr(host, ':') != NULL
+                   ? g_strdup_printf("[%s]:%u", host, port)
+                   : g_strdup_printf("%s:%u", host, port);
     m->conn = g_socket_client_connect_to_host(client, host, port, NULL,
                                               &local);
     if (m->conn == NULL) {
@@ -342,7 +427,7 @@ kd_mupdate_connect(const char *host, guint16 port, const char *user,
         return NULL;
     }
     g_socket_set_keepalive(g_socket_connection_get_socket(m->conn), TRUE);
-    return start(m, user, password, error);
+    return start(m, trust, starttls ? host : NULL, user, password, error);
 }
 
 KdMupdate *
@@ -363,7 +448,7 @@ kd_mupdate_connect_fd(int fd, const char *label, const char *user,
     m = g_new0(KdMupdate, 1);
     m->label = g_strdup(label);
     m->conn = g_socket_connection_factory_create_connection(sock);
-    return start(m, user, password, error);
+    return start(m, NULL, NULL, user, password, error);
 }
 
 void
@@ -385,6 +470,7 @@ kd_mupdate_free(KdMupdate *mupdate)
         g_io_stream_close(G_IO_STREAM(mupdate->conn), NULL, NULL);
         g_object_unref(mupdate->conn);
     }
+    kd_tls_client_free(mupdate->tls);
     g_free(mupdate->label);
     g_free(mupdate->servername);
     g_free(mupdate);
@@ -394,6 +480,12 @@ const char *
 kd_mupdate_get_servername(const KdMupdate *mupdate)
 {
     return mupdate->servername;
+}
+
+gboolean
+kd_mupdate_is_tls(const KdMupdate *mupdate)
+{
+    return mupdate->tls != NULL;
 }
 
 gboolean

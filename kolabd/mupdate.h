@@ -15,13 +15,23 @@
  * Errors use the KD_IMAP_ERROR domain (imap.h) so callers classify IMAP
  * and mupdate failures alike: TRANSIENT when the master cannot be reached,
  * CLOSED when the connection died (reconnect), AUTH, BUG for a BAD reply,
- * NONEXISTENT for an unknown mailbox, INVALID_NAME for a refused name.
+ * NONEXISTENT for an unknown mailbox, INVALID_NAME for a refused name,
+ * TLS when STARTTLS was asked for and failed.
+ *
+ * TLS: mupdate has no implicit-TLS port; Cyrus offers STARTTLS ("*
+ * STARTTLS" in the banner) when the master has tls_server_cert and
+ * tls_server_key. kd_mupdate_connect_tls() upgrades before authenticating
+ * and verifies the master's certificate exactly like IMAP connections
+ * (KdImapTls, imap.h: chain to a trust anchor, validity, host name or IP),
+ * so the password never goes out in clear text or to an unverified peer.
  * Each handle is for one thread at a time.
  */
 #ifndef KOLABD_MUPDATE_H
 #define KOLABD_MUPDATE_H
 
 #include <glib.h>
+
+#include "imap.h"
 
 typedef struct KdMupdate KdMupdate;
 
@@ -33,6 +43,22 @@ typedef struct KdMupdate KdMupdate;
 KdMupdate *kd_mupdate_connect(const char *host, guint16 port,
                               const char *user, const char *password,
                               int timeout_s, GError **error);
+
+/*
+ * Like kd_mupdate_connect(); with @starttls, upgrades the connection with
+ * STARTTLS after the banner and verifies the master's certificate for
+ * @host against @trust (NULL: the system trust store) before anything
+ * else, credentials included, is sent. Errors as kd_mupdate_connect(),
+ * plus KD_IMAP_ERROR_TLS ("mupdate://host:port: ..." with the reason: not
+ * offered by the master, refused, handshake failed, "server certificate
+ * rejected: unknown issuer ..." or "name mismatch ..."; always "no
+ * credentials sent"). TLS is retried like a dead master
+ * (kd_imap_error_is_transient()). @trust is only used during the call.
+ */
+KdMupdate *kd_mupdate_connect_tls(const char *host, guint16 port,
+                                  gboolean starttls, KdImapTls *trust,
+                                  const char *user, const char *password,
+                                  int timeout_s, GError **error);
 
 /*
  * Like kd_mupdate_connect() on an already connected socket @fd (owned by
@@ -48,6 +74,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdMupdate, kd_mupdate_free)
 
 /* The master's servername from its banner, or NULL. Owned by @mupdate. */
 const char *kd_mupdate_get_servername(const KdMupdate *mupdate);
+
+/* TRUE if the connection was upgraded with STARTTLS (and verified). */
+gboolean kd_mupdate_is_tls(const KdMupdate *mupdate);
 
 /* FALSE once the connection died; then reconnect. */
 gboolean kd_mupdate_is_alive(const KdMupdate *mupdate);

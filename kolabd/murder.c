@@ -23,6 +23,7 @@ struct KdMurder {
     int timeout_s;
     KdImapTls *tls;     /* NULL: system trust */
     KdMupdate *mupdate; /* cached, may be NULL */
+    gboolean mupdate_starttls;
     KdImap *frontend;   /* cached, may be NULL */
     GPtrArray *probes;  /* KdImap * per backend (admin), may hold NULL */
 };
@@ -105,6 +106,7 @@ kd_murder_new(const KdMurderConfig *cfg, GError **error)
                                        : cfg->admin_password);
     m->timeout_s = cfg->timeout_s;
     m->tls = cfg->tls != NULL ? kd_imap_tls_ref(cfg->tls) : NULL;
+    m->mupdate_starttls = cfg->mupdate_starttls;
     return g_steal_pointer(&m);
 }
 
@@ -291,9 +293,10 @@ get_mupdate(KdMurder *m, GError **error)
     }
     if (m->mupdate == NULL) {
         m->mupdate =
-            kd_mupdate_connect(m->mupdate_host, m->mupdate_port,
-                               m->mupdate_user, m->mupdate_password,
-                               m->timeout_s, error);
+            kd_mupdate_connect_tls(m->mupdate_host, m->mupdate_port,
+                                   m->mupdate_starttls, m->tls,
+                                   m->mupdate_user, m->mupdate_password,
+                                   m->timeout_s, error);
     }
     return m->mupdate;
 }

@@ -48,6 +48,8 @@ typedef struct {
     KdImapTls *tls;               /* certificate checks of every IMAP
                                    * connection; NULL: system trust
                                    * (referenced by the murder) */
+    gboolean mupdate_starttls;    /* upgrade the mupdate connection with
+                                   * STARTTLS, verified against tls */
 } KdMurderConfig;
 
 typedef enum {
