@@ -8,7 +8,10 @@
 # LOGIN Cyrus logged came over TLS; without the mupdate master the
 # locations come from the frontend, over TLS too. A daemon without the CA file keeps the
 # work queued ("retrying", never held) and logs in nowhere; without
-# configured servernames it does not even start, and says why.
+# configured servernames it does not even start, and says why. With
+# [murder] mupdate_starttls = true kolabd asks the mupdate master over
+# STARTTLS (the master logs "PLAIN+TLS" logins) and still provisions;
+# without the CA file it never authenticates to the master.
 # shellcheck disable=SC1091
 . "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
 
@@ -166,7 +169,53 @@ sys_status_shows_tls() {
         grep -q "retrying uid=tls-a[1-4],.*unknown issuer"
 }
 
+# mupdate master log lines of logins; $1: "tls" or "all"
+mupdate_logins() {
+    grep " login: .* $MUPDATE_USER " "$dir/sb/cyrus/mupdate/log/syslog" |
+        if [ "$1" = tls ]; then grep -c 'PLAIN+TLS '; else grep -c .; fi
+}
+
+s4_mupdate_starttls() {
+    local u m mh before tls_conf=$dir/kolabd-mupdate-tls.conf
+    kd_stop
+    sed -e "/^\[murder\]/a mupdate_starttls = true" "$kd_conf" >"$tls_conf"
+    kd_check "the master offers STARTTLS (tls_server_cert)" \
+        grep -q "^tls_server_cert:" "$dir/sb/cyrus/mupdate/imapd.conf" ||
+        return 1
+    before=$(mupdate_logins tls)
+    kd_start "$tls_conf" "$dir/kolabd-mupdate-tls.log"
+    for u in tls-c1 tls-c2; do
+        user_ldif "$u" "$u@example.org"
+    done | kd_ldapadd || { echo "ldapadd failed"; return 1; }
+    kd_check "converged with mupdate over STARTTLS" \
+        kd_wait "$KD_WAIT" kd_converged "$tls_conf" || return 1
+    for u in tls-c1 tls-c2; do
+        m=user/$u@example.org
+        kd_check "$m exists" kd_has_mailbox "$tls_conf" "$m" || return 1
+        mh=$(kd_mailhost "uid=$u,$people")
+        kd_check "mailHost of $u is a backend's servername ($mh)" \
+            is_backend_servername "$mh" || return 1
+    done
+    kd_check "kd-where over mupdate STARTTLS agrees with the frontend" \
+        "$where" -c "$tls_conf" --quiet || return 1
+    grep " login: .*PLAIN+TLS" "$dir/sb/cyrus/mupdate/log/syslog" | tail -3
+    kd_check "the master logged kolabd's logins over TLS" \
+        [ "$(mupdate_logins tls)" -gt "$before" ] || return 1
+    kd_stop
+    # the system store only: the master is never authenticated to
+    sed -e '/^tls_ca_file/d' "$tls_conf" >"$tls_conf.sys"
+    before=$(mupdate_logins all)
+    "$where" -c "$tls_conf.sys" >"$dir/where-sys.out" 2>&1
+    cat "$dir/where-sys.out"
+    kd_check "kd-where names the mupdate URI and the unknown issuer" \
+        grep -q "mupdate://127.0.0.1:$MUPDATE_PORT: server certificate rejected: unknown issuer" \
+        "$dir/where-sys.out" || return 1
+    kd_check "and no login reached the master" \
+        [ "$(mupdate_logins all)" = "$before" ]
+}
+
 kd_scenario "check-config over imaps://" s1_check_config
 kd_scenario "provision over imaps://, mailHost unchanged" s2_provision
 kd_scenario "system trust only: retried, nothing sent" s3_system_trust_daemon
+kd_scenario "mupdate over STARTTLS" s4_mupdate_starttls
 kd_finish
