@@ -30,6 +30,7 @@ typedef struct {
     char *plain_uri; /* imap:// (STARTTLS offered) */
     char *badname_uri;
     char *expired_uri;
+    char *chain_uri; /* leaf + intermediate; the CA file has the root */
     char *syslog;
 } Fixture;
 
@@ -70,6 +71,9 @@ setup(void **state)
     f->expired_uri =
         g_strdup_printf("imaps://127.0.0.1:%d",
                         kd_sandbox_get_int(f->sb, "EXPIRED_IMAPS_PORT"));
+    f->chain_uri =
+        g_strdup_printf("imaps://127.0.0.1:%d",
+                        kd_sandbox_get_int(f->sb, "CHAIN_IMAPS_PORT"));
     f->syslog = g_build_filename(kd_sandbox_dir(f->sb), "cyrus", "imap", "log",
                                  "syslog", NULL);
     *state = f;
@@ -89,6 +93,7 @@ teardown(void **state)
     g_free(f->plain_uri);
     g_free(f->badname_uri);
     g_free(f->expired_uri);
+    g_free(f->chain_uri);
     g_free(f->syslog);
     g_free(f);
     return 0;
@@ -267,6 +272,27 @@ test_imap_tls_expired(void **state)
                        &error, f->expired_uri, "expired");
 }
 
+/* The server sends leaf + intermediate; the CA file holds only the root:
+ * verified, and the session works. The system store does not know the
+ * intermediate's issuer. */
+static void
+test_imap_tls_intermediate_chain(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KdImapTls) tls = kd_imap_tls_new(f->ca_file, FALSE, &error);
+    g_autoptr(KdImap) imap = NULL;
+
+    assert_ok(tls != NULL, error);
+    imap = kd_imap_connect_tls(f->chain_uri, tls, 10, &error);
+    assert_ok(imap != NULL, error);
+    assert_true(kd_imap_is_tls(imap));
+    assert_ok(kd_imap_login(imap, f->admin, f->password, &error), error);
+    assert_ok(kd_imap_noop(imap, &error), error);
+    assert_tls_refused(kd_imap_connect(f->chain_uri, 10, &error), &error,
+                       f->chain_uri, "unknown issuer");
+}
+
 static void
 test_imap_tls_handshake_on_plain_port(void **state)
 {
@@ -336,6 +362,7 @@ main(void)
         cmocka_unit_test(test_imap_tls_system_trust_refuses_unknown_issuer),
         cmocka_unit_test(test_imap_tls_name_mismatch),
         cmocka_unit_test(test_imap_tls_expired),
+        cmocka_unit_test(test_imap_tls_intermediate_chain),
         cmocka_unit_test(test_imap_tls_handshake_on_plain_port),
         cmocka_unit_test(test_imap_tls_starttls),
         cmocka_unit_test(test_imap_tls_bad_ca_file),
