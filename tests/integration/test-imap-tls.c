@@ -71,9 +71,8 @@ setup(void **state)
     f->expired_uri =
         g_strdup_printf("imaps://127.0.0.1:%d",
                         kd_sandbox_get_int(f->sb, "EXPIRED_IMAPS_PORT"));
-    f->chain_uri =
-        g_strdup_printf("imaps://127.0.0.1:%d",
-                        kd_sandbox_get_int(f->sb, "CHAIN_IMAPS_PORT"));
+    f->chain_uri = g_strdup_printf(
+        "imaps://127.0.0.1:%d", kd_sandbox_get_int(f->sb, "CHAIN_IMAPS_PORT"));
     f->syslog = g_build_filename(kd_sandbox_dir(f->sb), "cyrus", "imap", "log",
                                  "syslog", NULL);
     *state = f;
