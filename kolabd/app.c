@@ -444,9 +444,17 @@ kd_app_reload(KdApp *app, GError **error)
         g_strcmp0(config->imap_tls_ca_file,
                   app->config->imap_tls_ca_file) != 0 ||
         config->imap_starttls != app->config->imap_starttls ||
-        config->mupdate_starttls != app->config->mupdate_starttls) {
-        g_warning("%s: LDAP, backend and IMAP TLS changes take effect "
-                  "after a restart",
+        config->mupdate_starttls != app->config->mupdate_starttls ||
+        config->ldap_timeout != app->config->ldap_timeout ||
+        config->ldap_keepalive_idle != app->config->ldap_keepalive_idle ||
+        config->ldap_keepalive_interval !=
+            app->config->ldap_keepalive_interval ||
+        config->ldap_keepalive_probes != app->config->ldap_keepalive_probes ||
+        config->ldap_tcp_user_timeout != app->config->ldap_tcp_user_timeout ||
+        config->ldap_watchdog_interval !=
+            app->config->ldap_watchdog_interval) {
+        g_warning("%s: LDAP (connection, keepalive, watchdog), backend and "
+                  "TLS changes take effect after a restart",
                   app->config_path);
     }
     if (app->hooks != NULL) {
