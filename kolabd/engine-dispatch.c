@@ -99,6 +99,13 @@ plan_item(KdEngine *engine, const KdWorkItem *item, gint64 now)
     kd_reconcile_plan(job->object, job->present, absent_since, job->applied,
                       observed, observed_old, parent, &engine->cfg.policy,
                       now, &job->plan);
+    if ((job->plan.steps & KD_STEP_FOLDERS) && observed != NULL &&
+        !(job->plan.steps & (KD_STEP_CREATE | KD_STEP_RENAME)) &&
+        kd_folder_index_complete(engine->folder_index,
+                                 job->object->mailbox)) {
+        /* The murder lists every default folder: nothing to ask. */
+        job->plan.steps &= ~(guint)KD_STEP_FOLDERS;
+    }
     switch (job->plan.kind) {
     case KD_PLAN_HOLD:
         g_warning("%s: held: %s", kd_job_name(job), job->plan.reason);

@@ -79,6 +79,17 @@ gpointer kd_worker_main(gpointer data);
  * than any one job, which its IMAP and LDAP timeouts bound. */
 #define LEASE_S 120
 
+/* engine-folders.c: users whose default folders all exist, from the
+ * murder's listing (@all: mailbox -> servername). NULL unless there are
+ * 1..64 default folders. */
+typedef struct KdFolderIndex KdFolderIndex;
+KdFolderIndex *kd_folder_index_new(const GPtrArray *folders, GHashTable *all);
+void kd_folder_index_free(KdFolderIndex *index);
+/* TRUE when @mailbox ("user/x@dom") has every default folder, on its own
+ * server; FALSE when unknown (@index NULL). */
+gboolean kd_folder_index_complete(const KdFolderIndex *index,
+                                  const char *mailbox);
+
 struct KdEngine {
     KdEngineConfig cfg;
     KdStore *store; /* scheduler thread only (and kd_engine_new) */
@@ -94,6 +105,7 @@ struct KdEngine {
     gboolean locations_loaded; /* no planning without the murder's map */
     gint64 locations_tried;    /* monotonic us of the last attempt */
     GPtrArray *plan_report; /* dry run: "steps\tname\tserver" */
+    KdFolderIndex *folder_index; /* deep check only; scheduler thread */
 
     GAsyncQueue *results; /* KdJob*, or the engine itself to wake */
     GHashTable *in_flight; /* uuid hex -> NULL */

@@ -155,6 +155,10 @@ kd_engine_refresh_locations(KdEngine *engine, GError **error)
 
         pool->mailboxes = 0;
     }
+    if (engine->cfg.policy.verify) {
+        kd_folder_index_free(engine->folder_index);
+        engine->folder_index = kd_folder_index_new(engine->cfg.folders, all);
+    }
     g_hash_table_iter_init(&it, all);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         /* Sub-folders are not needed for planning; keep memory small. */
@@ -545,6 +549,7 @@ kd_engine_free(KdEngine *engine)
     g_ptr_array_unref(engine->plan_report);
     g_hash_table_unref(engine->in_flight);
     g_hash_table_unref(engine->locations);
+    kd_folder_index_free(engine->folder_index);
     g_hash_table_unref(engine->pools_by_server);
     g_ptr_array_unref(engine->pools);
     kd_store_free(engine->store);

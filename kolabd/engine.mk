@@ -16,7 +16,7 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/directory.c kolabd/directory.h
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/engine.c kolabd/engine.h kolabd/engine-private.h \
-	kolabd/engine-dispatch.c kolabd/engine-record.c \
+	kolabd/engine-dispatch.c kolabd/engine-record.c kolabd/engine-folders.c \
 	kolabd/worker.c
 kolabd_libkolabd_la_SOURCES += \
 	kolabd/app.c kolabd/app.h \

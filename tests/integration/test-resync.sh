@@ -2,7 +2,8 @@
 # test-resync.sh -- `kolabd resync` repairs drift made behind kolabd's back
 # while it was stopped (a mailbox deleted on its backend, a wrong mailHost
 # in LDAP, a quota changed over IMAP, a shared folder's ACL edited over
-# IMAP); `--dry-run` reports it (exit 1) and changes nothing.
+# IMAP, a default folder deleted); `--dry-run` reports it (exit 1) and
+# changes nothing.
 # shellcheck disable=SC1091
 . "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
 
@@ -28,6 +29,7 @@ moved="uid=r-moved,$people"
 quota=user/r-quota@example.org
 wrong_host=127.0.0.1:1
 folder=shared/r-shared@example.org
+calm_sent=user/r-calm/Sent@example.org
 
 acl_of() {
     kd_probe "$kd_conf" acl "$folder" 2>/dev/null | sort | tr '\n' ';'
@@ -59,6 +61,10 @@ r2_drift() {
         kd_probe "$kd_conf" delete "$gone" || return 1
     kd_check "$gone gone" kd_wait "$KD_WAIT" kd_no_mailbox "$kd_conf" "$gone" ||
         return 1
+    kd_check "delete $calm_sent (a default folder) on its backend" \
+        kd_probe "$kd_conf" delete "$calm_sent" || return 1
+    kd_check "$calm_sent gone" \
+        kd_wait "$KD_WAIT" kd_no_mailbox "$kd_conf" "$calm_sent" || return 1
     printf 'dn: %s\nchangetype: modify\nreplace: mailHost\nmailHost: %s\n\n' \
         "$moved" "$wrong_host" | kd_ldapmodify || return 1
     kd_check "mailHost of r-moved is wrong" \
@@ -92,6 +98,11 @@ r3_dry_run() {
         return 1
     kd_check "dry run names the folder's ACL" \
         grep -q "acl.*$folder" "$dir/dry.out" || return 1
+    kd_check "dry run names r-calm's folders" \
+        grep -q 'folders.*r-calm@' "$dir/dry.out" || return 1
+    kd_check "and no other user's folders (the murder lists them)" \
+        sh -c "! grep 'folders' '$dir/dry.out' | grep -v r-calm@ | grep -q user" ||
+        return 1
     kd_check "ACL still drifted" test "$(acl_of)" != "$acl_good"
 }
 
@@ -105,6 +116,8 @@ r4_resync() {
     kd_check "mailbox recreated" kd_has_mailbox "$kd_conf" "$gone" || return 1
     kd_check "its folders too" \
         kd_has_mailbox "$kd_conf" user/r-gone/Sent@example.org || return 1
+    kd_check "r-calm's deleted Sent recreated" \
+        kd_has_mailbox "$kd_conf" "$calm_sent" || return 1
     kd_check "quota back to 204800" test "$(quota_of "$quota")" = 204800 ||
         return 1
     kd_check "folder ACL back to LDAP's ($(acl_of))" test "$(acl_of)" = "$acl_good"
