@@ -22,3 +22,9 @@ kolabd_libkolabd_la_SOURCES += \
 	kolabd/app.c kolabd/app.h \
 	kolabd/cli.c kolabd/cli.h kolabd/cli-daemon.c kolabd/cli-resync.c \
 	kolabd/cli-status.c
+
+check_PROGRAMS += tests/unit/test-engine-folders
+TESTS += tests/unit/test-engine-folders
+tests_unit_test_engine_folders_SOURCES = tests/unit/test-engine-folders.c
+tests_unit_test_engine_folders_CFLAGS = $(KD_TESTCFLAGS)
+tests_unit_test_engine_folders_LDADD = $(KD_TESTLIBS)
