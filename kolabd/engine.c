@@ -215,6 +215,15 @@ probe_backend(KdEngine *engine, KdBackendPool *pool, GError **error)
     }
     greeted = kd_imap_get_servername(imap);
     if (pool->servername == NULL) {
+        if (greeted != NULL && kd_imap_greeting_in_clear(imap)) {
+            /* mailHost must not come from bytes an attacker could set */
+            g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CONFIG,
+                        "backend %s greets before STARTTLS, so its "
+                        "servername cannot be trusted; set servername in "
+                        "[backend %s] or use imaps://",
+                        pool->name, pool->name);
+            return FALSE;
+        }
         if (greeted == NULL) {
             g_set_error(error, KD_IMAP_ERROR, KD_IMAP_ERROR_CONFIG,
                         "backend %s hides its servername (serverinfo: off);"

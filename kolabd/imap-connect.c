@@ -203,6 +203,7 @@ kd_imap_connect_tls(const char *uri, KdImapTls *tls, int timeout_s,
                             : "refused by the server");
             return drop(imap);
         }
+        imap->greeting_in_clear = TRUE;
     }
     return verify_peer(imap, tls, host, error);
 }
@@ -217,6 +218,12 @@ gboolean
 kd_imap_is_tls(const KdImap *imap)
 {
     return imap->tls;
+}
+
+gboolean
+kd_imap_greeting_in_clear(const KdImap *imap)
+{
+    return imap->greeting_in_clear;
 }
 
 KdImap *

@@ -20,6 +20,7 @@ struct KdImap {
     char *identity;   /* who we act as after login (authzid or user) */
     gboolean alive;
     gboolean tls;      /* the stream runs over TLS (verified) */
+    gboolean greeting_in_clear; /* STARTTLS: greeted before TLS */
     GString *received; /* recent bytes from the server, to report BYE */
 };
 

@@ -192,6 +192,9 @@ const char *kd_imap_get_label(const KdImap *imap);
  * NULL when the server hides it (serverinfo: off). Owned by @imap.
  */
 const char *kd_imap_get_servername(const KdImap *imap);
+/* TRUE when the session switched to TLS with STARTTLS: its greeting (and
+ * the servername in it) came in clear text and may have been forged. */
+gboolean kd_imap_greeting_in_clear(const KdImap *imap);
 
 /*
  * The server version from the greeting ("3.6.1-Debian-3.6.1-4+deb12u5"

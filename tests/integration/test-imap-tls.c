@@ -323,6 +323,8 @@ test_imap_tls_starttls(void **state)
     assert_ok(imap != NULL, error);
     assert_true(kd_imap_is_tls(imap));
     assert_string_equal(kd_imap_get_servername(imap), f->servername);
+    /* ... but that greeting came before TLS: not to be trusted */
+    assert_true(kd_imap_greeting_in_clear(imap));
     assert_ok(kd_imap_login(imap, f->admin, f->password, &error), error);
     assert_ok(kd_imap_noop(imap, &error), error);
 
@@ -333,6 +335,7 @@ test_imap_tls_starttls(void **state)
     plain = kd_imap_connect_tls(f->plain_uri, no_starttls, 10, &error);
     assert_ok(plain != NULL, error);
     assert_false(kd_imap_is_tls(plain));
+    assert_false(kd_imap_greeting_in_clear(plain));
 }
 
 static void

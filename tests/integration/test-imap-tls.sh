@@ -11,7 +11,9 @@
 # configured servernames it does not even start, and says why. With
 # [murder] mupdate_starttls = true kolabd asks the mupdate master over
 # STARTTLS (the master logs "PLAIN+TLS" logins) and still provisions;
-# without the CA file it never authenticates to the master.
+# without the CA file it never authenticates to the master. With IMAP
+# STARTTLS the greeting comes in clear text, so kolabd will not take a
+# backend's servername (mailHost) from it.
 # shellcheck disable=SC1091
 . "${KD_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib-kolabd.sh"
 
@@ -214,8 +216,48 @@ s4_mupdate_starttls() {
         [ "$(mupdate_logins all)" = "$before" ]
 }
 
+# STARTTLS on the backends' plain ports: their greeting (with the
+# servername that becomes mailHost) comes before TLS, so kolabd refuses to
+# learn the servername from it; with servernames configured it provisions.
+s5_imap_starttls() {
+    local rc u=tls-d1 mh st_conf=$dir/kolabd-starttls.conf
+    kd_stop
+    sed -e "s|^uri = imaps://127.0.0.1:$BE1_IMAPS_PORT\$|uri = imap://127.0.0.1:$BE1_PORT|" \
+        -e "s|^uri = imaps://127.0.0.1:$BE2_IMAPS_PORT\$|uri = imap://127.0.0.1:$BE2_PORT|" \
+        -e "/^\[cyrus-imap\]/a starttls = true" \
+        -e "s|^state_dir = .*|state_dir = $dir/state-st|" \
+        "$kd_conf" >"$st_conf"
+    mkdir -p "$dir/state-st"
+    kd_check "backends by imap:// with starttls" \
+        [ "$(grep -c "^uri = imap://127.0.0.1:" "$st_conf")" = 2 ] || return 1
+    timeout 30 "$kolabd" -f -c "$st_conf" 2>"$dir/kolabd-st-start.log"
+    rc=$?
+    cat "$dir/kolabd-st-start.log"
+    kd_check "without servernames kolabd does not start (exit $rc)" \
+        [ "$rc" != 0 ] && [ "$rc" != 124 ] || return 1
+    kd_check "and says the greeting came before STARTTLS" \
+        grep -q "greets before STARTTLS, so its servername cannot be trusted" \
+        "$dir/kolabd-st-start.log" || return 1
+    sed -e "/^\[backend backend1\]/a servername = $BE1_SERVERNAME" \
+        -e "/^\[backend backend2\]/a servername = $BE2_SERVERNAME" \
+        "$st_conf" >"$st_conf.tmp" && mv "$st_conf.tmp" "$st_conf"
+    kd_start "$st_conf" "$dir/kolabd-st.log"
+    user_ldif "$u" "$u@example.org" | kd_ldapadd ||
+        { echo "ldapadd failed"; return 1; }
+    kd_check "with servernames it provisions over STARTTLS" \
+        kd_wait "$KD_WAIT" kd_converged "$st_conf" || return 1
+    mh=$(kd_mailhost "uid=$u,$people")
+    kd_check "mailHost of $u is a configured servername ($mh)" \
+        is_backend_servername "$mh" || return 1
+    kd_check "no admin LOGIN without TLS" [ "$(admin_logins plain)" = 0 ] ||
+        return 1
+    kd_stop
+}
+
 kd_scenario "check-config over imaps://" s1_check_config
 kd_scenario "provision over imaps://, mailHost unchanged" s2_provision
 kd_scenario "system trust only: retried, nothing sent" s3_system_trust_daemon
 kd_scenario "mupdate over STARTTLS" s4_mupdate_starttls
+kd_scenario "IMAP STARTTLS: no servername from a clear-text greeting" \
+    s5_imap_starttls
 kd_finish
