@@ -39,6 +39,25 @@ admin_logins() {
     done | if [ "$1" = tls ]; then grep -c '+TLS '; else grep -vc '+TLS '; fi
 }
 
+# refuses_to_start CONF LOG ERE: kolabd exits non-zero at start (no
+# timeout) and LOG matches ERE
+refuses_to_start() {
+    local rc
+    timeout 30 "$kolabd" -f -c "$1" 2>"$2"
+    rc=$?
+    cat "$2"
+    kd_check "kolabd does not start (exit $rc)" \
+        [ "$rc" != 0 ] && [ "$rc" != 124 ] || return 1
+    kd_check "and says why" grep -Eq "$3" "$2"
+}
+
+# add_servernames CONF: configure both backends' servernames
+add_servernames() {
+    sed -e "/^\[backend backend1\]/a servername = $BE1_SERVERNAME" \
+        -e "/^\[backend backend2\]/a servername = $BE2_SERVERNAME" \
+        "$1" >"$1.tmp" && mv "$1.tmp" "$1"
+}
+
 s1_check_config() {
     "$kolabd" check-config -c "$kd_conf" >"$dir/cc.out" 2>&1
     local rc=$?
@@ -125,24 +144,17 @@ s2_provision() {
 }
 
 s3_system_trust_daemon() {
-    local before rc
+    local before
     kd_stop
     before=$(admin_logins tls)
     mkdir -p "$dir/state-sys"
     # backends without a configured servername must greet at start: the
-    # daemon refuses to start and says why
-    timeout 30 "$kolabd" -f -c "$sys_conf" 2>"$dir/kolabd-sys-start.log"
-    rc=$?
-    cat "$dir/kolabd-sys-start.log"
-    kd_check "kolabd does not start (exit $rc)" \
-        [ "$rc" != 0 ] && [ "$rc" != 124 ] || return 1
-    kd_check "and names the URI and the unknown issuer" \
-        grep -Eq "imaps://127.0.0.1:($BE1_IMAPS_PORT|$BE2_IMAPS_PORT): server certificate rejected: unknown issuer" \
-        "$dir/kolabd-sys-start.log" || return 1
+    # daemon refuses to start and names the URI and the unknown issuer
+    refuses_to_start "$sys_conf" "$dir/kolabd-sys-start.log" \
+        "imaps://127.0.0.1:($BE1_IMAPS_PORT|$BE2_IMAPS_PORT): server certificate rejected: unknown issuer" ||
+        return 1
     # with servernames configured it runs and keeps the work queued
-    sed -e "/^\[backend backend1\]/a servername = $BE1_SERVERNAME" \
-        -e "/^\[backend backend2\]/a servername = $BE2_SERVERNAME" \
-        "$sys_conf" >"$sys_conf.tmp" && mv "$sys_conf.tmp" "$sys_conf"
+    add_servernames "$sys_conf" || return 1
     kd_start "$sys_conf" "$dir/kolabd-sys.log"
     user_ldif tls-b1 tls-b1@example.org | kd_ldapadd ||
         { echo "ldapadd failed"; return 1; }
@@ -220,7 +232,7 @@ s4_mupdate_starttls() {
 # servername that becomes mailHost) comes before TLS, so kolabd refuses to
 # learn the servername from it; with servernames configured it provisions.
 s5_imap_starttls() {
-    local rc u=tls-d1 mh st_conf=$dir/kolabd-starttls.conf
+    local u=tls-d1 mh st_conf=$dir/kolabd-starttls.conf
     kd_stop
     sed -e "s|^uri = imaps://127.0.0.1:$BE1_IMAPS_PORT\$|uri = imap://127.0.0.1:$BE1_PORT|" \
         -e "s|^uri = imaps://127.0.0.1:$BE2_IMAPS_PORT\$|uri = imap://127.0.0.1:$BE2_PORT|" \
@@ -230,17 +242,11 @@ s5_imap_starttls() {
     mkdir -p "$dir/state-st"
     kd_check "backends by imap:// with starttls" \
         [ "$(grep -c "^uri = imap://127.0.0.1:" "$st_conf")" = 2 ] || return 1
-    timeout 30 "$kolabd" -f -c "$st_conf" 2>"$dir/kolabd-st-start.log"
-    rc=$?
-    cat "$dir/kolabd-st-start.log"
-    kd_check "without servernames kolabd does not start (exit $rc)" \
-        [ "$rc" != 0 ] && [ "$rc" != 124 ] || return 1
-    kd_check "and says the greeting came before STARTTLS" \
-        grep -q "greets before STARTTLS, so its servername cannot be trusted" \
-        "$dir/kolabd-st-start.log" || return 1
-    sed -e "/^\[backend backend1\]/a servername = $BE1_SERVERNAME" \
-        -e "/^\[backend backend2\]/a servername = $BE2_SERVERNAME" \
-        "$st_conf" >"$st_conf.tmp" && mv "$st_conf.tmp" "$st_conf"
+    # without servernames: the greeting came before STARTTLS
+    refuses_to_start "$st_conf" "$dir/kolabd-st-start.log" \
+        "greets before STARTTLS, so its servername cannot be trusted" ||
+        return 1
+    add_servernames "$st_conf" || return 1
     kd_start "$st_conf" "$dir/kolabd-st.log"
     user_ldif "$u" "$u@example.org" | kd_ldapadd ||
         { echo "ldapadd failed"; return 1; }
