@@ -300,15 +300,16 @@ kd_engine_new(const KdEngineConfig *config, GError **error)
 
 /* ---- recording results ------------------------------------------------ */
 
-/* Every few seconds: publish the backends for status (the prober thread
+/* Every few seconds, and at once when @force (the queue just drained, or
+ * the engine stops): publish the backends for status (the prober thread
  * keeps their up/down state). */
 static void
-housekeeping(KdEngine *engine, gint64 *last)
+housekeeping(KdEngine *engine, gint64 *last, gboolean force)
 {
     gint64 now = g_get_monotonic_time();
     g_autoptr(GError) error = NULL;
 
-    if (now - *last < 10 * G_TIME_SPAN_SECOND) {
+    if (!force && now - *last < 10 * G_TIME_SPAN_SECOND) {
         return;
     }
     *last = now;
@@ -393,6 +394,7 @@ scheduler_main(gpointer data)
     g_autoptr(GPtrArray) done = g_ptr_array_new();
     gint64 last_housekeeping = 0;
     gboolean abandoned = FALSE;
+    gboolean was_idle = TRUE;
 
     while (!abandoned || g_hash_table_size(engine->in_flight) > 0) {
         gpointer item;
@@ -410,6 +412,10 @@ scheduler_main(gpointer data)
             break; /* nothing left to wait for */
         }
         idle = fetched == 0 && g_hash_table_size(engine->in_flight) == 0;
+        if (idle && !was_idle) {
+            housekeeping(engine, &last_housekeeping, TRUE); /* drained */
+        }
+        was_idle = idle;
         g_mutex_lock(&engine->lock);
         engine->idle = idle;
         if (idle) {
@@ -441,8 +447,9 @@ scheduler_main(gpointer data)
             item = g_async_queue_try_pop(engine->results);
         }
         kd_engine_record_results(engine, done);
-        housekeeping(engine, &last_housekeeping);
+        housekeeping(engine, &last_housekeeping, FALSE);
     }
+    housekeeping(engine, &last_housekeeping, TRUE);
     g_mutex_lock(&engine->lock);
     engine->idle = TRUE;
     g_cond_broadcast(&engine->idle_cond);
