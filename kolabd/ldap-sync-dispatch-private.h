@@ -24,6 +24,7 @@ struct KdSyncDispatch {
     gboolean refreshing;
     gboolean req_had_cookie;
     gboolean present_semantics;
+    gboolean store_empty; /* no objects when this refresh started */
     GHashTable *present_set;     /* uuid (16 bytes) set */
     GHashTable *pending_deletes; /* delete-phase uuids, applied at the end */
     GBytes *staged_cookie;  /* to commit with the open batch */

@@ -148,6 +148,7 @@ reset_search(KdSyncDispatch *d)
     g_clear_pointer(&d->staged_cookie, g_bytes_unref);
     d->present_semantics = FALSE;
     d->refreshing = FALSE;
+    d->store_empty = FALSE;
 }
 
 gboolean
@@ -195,6 +196,7 @@ kd_sync_dispatch_start(KdSyncDispatch *d, const char *params_hash,
         *cookie_out = g_bytes_ref(state->cookie);
     }
     d->req_had_cookie = *cookie_out != NULL;
+    d->store_empty = kd_store_count_objects(d->store, -1, NULL) == 0;
     g_clear_pointer(&d->current_cookie, g_bytes_unref);
     if (*cookie_out != NULL) {
         d->current_cookie = g_bytes_ref(*cookie_out);
@@ -324,7 +326,12 @@ apply_entry(KdSyncDispatch *d, const KdSyncEvent *ev, GError **error)
         return kd_sync_dispatch_apply_absent(d, ev->uuid, NULL, error);
     }
     memcpy(object->uuid, ev->uuid, KD_UUID_LEN);
-    if (!kd_store_put_object(d->store, object, &changed, error)) {
+    if (d->refreshing && d->store_empty) {
+        if (!kd_store_add_object(d->store, object, error)) {
+            return FALSE;
+        }
+        changed = TRUE;
+    } else if (!kd_store_put_object(d->store, object, &changed, error)) {
         return FALSE;
     }
     if (changed) {

@@ -44,7 +44,7 @@ kd_sync_params_init(KdSyncParams *params)
     params->tuning.delete_max_percent = 10;
     params->tuning.batch_max = 100;
     params->tuning.batch_ms = 20;
-    params->tuning.refresh_batch = 1000;
+    params->tuning.refresh_batch = 5000;
     params->backoff_min_ms = 1000;
     params->backoff_max_ms = 300000;
 }

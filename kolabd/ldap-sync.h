@@ -51,7 +51,7 @@ typedef struct {
 /*
  * Fills @params with defaults: subtree scope, "(objectClass=*)", guard 100
  * deletes / 10 %, persist batches of 100 messages or 20 ms, refresh
- * batches of 1000 entries, backoff 1 s .. 5 min, no watchdog. Strings
+ * batches of 5000 entries, backoff 1 s .. 5 min, no watchdog. Strings
  * stay NULL.
  */
 void kd_sync_params_init(KdSyncParams *params);

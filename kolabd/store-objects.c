@@ -216,6 +216,21 @@ kd_store_put_object(KdStore *store, const KdObject *object,
 }
 
 gboolean
+kd_store_add_object(KdStore *store, const KdObject *object, GError **error)
+{
+    gboolean owned, ok;
+
+    g_return_val_if_fail(object != NULL, FALSE);
+    g_return_val_if_fail(object->kind != KD_OBJECT_NONE, FALSE);
+    if (!kd_store_auto_begin(store, &owned, error)) {
+        return FALSE;
+    }
+    ok = write_object(store, object, error) &&
+         kd_store_mark_dirty(store, object->uuid, 0, NULL, error);
+    return kd_store_auto_end(store, owned, ok, error);
+}
+
+gboolean
 kd_store_mark_absent(KdStore *store, const guint8 uuid[KD_UUID_LEN],
                      const char *hold_reason, gboolean *changed_out,
                      GError **error)

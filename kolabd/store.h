@@ -127,6 +127,14 @@ gboolean kd_store_set_sync_status(KdStore *store, gboolean connected,
 gboolean kd_store_put_object(KdStore *store, const KdObject *object,
                              gboolean *changed_out, GError **error);
 /*
+ * Writes @object as new and makes it dirty, without reading what the
+ * store held: for a refresh into a store that had no objects at all (the
+ * first start), where kd_store_put_object()'s read always misses. An
+ * existing row with the same uuid is replaced.
+ */
+gboolean kd_store_add_object(KdStore *store, const KdObject *object,
+                             GError **error);
+/*
  * Marks @uuid absent (present = 0, absent_since = now) and dirty. With a
  * non-NULL @hold_reason the work row is held (a guarded, inferred
  * delete); without one any earlier hold is released (a real delete). Unknown or already absent

@@ -328,6 +328,31 @@ test_store_transaction_rollback(void **state)
     assert_null(s->cookie);
 }
 
+/* add_object: written and dirty without a read; replaces a same-uuid row. */
+static void
+test_store_add_object(void **state)
+{
+    g_autoptr(KdStore) store = open_mem();
+    g_autoptr(KdObject) a = user(1, "a@example.org");
+    g_autoptr(KdObject) a2 = user(1, "a2@example.org");
+    g_autoptr(KdObject) got = NULL;
+    gboolean present = FALSE;
+    gint64 gen1, gen2;
+
+    (void)state;
+    assert_true(kd_store_add_object(store, a, NULL));
+    gen1 = work_gen(store, a->uuid);
+    assert_true(gen1 > 0);
+    assert_true(kd_store_add_object(store, a2, NULL));
+    gen2 = work_gen(store, a->uuid);
+    assert_true(gen2 > gen1);
+    got = kd_store_get_object(store, a->uuid, &present, NULL);
+    assert_non_null(got);
+    assert_true(present);
+    assert_string_equal(got->mail, "a2@example.org");
+    assert_int_equal(kd_store_count_objects(store, -1, NULL), 1);
+}
+
 static gboolean
 collect_names(const guint8 uuid[KD_UUID_LEN], KdObjectKind kind,
               const char *mail, const char *mailbox, gpointer data)
@@ -461,6 +486,7 @@ main(void)
         cmocka_unit_test(test_store_work_lease_hides_claimed_items),
         cmocka_unit_test(test_store_work_due_oldest_first),
         cmocka_unit_test(test_store_transaction_rollback),
+        cmocka_unit_test(test_store_add_object),
         cmocka_unit_test(test_store_foreach_present_names),
         cmocka_unit_test(test_store_applied_and_backends),
         cmocka_unit_test(
