@@ -70,7 +70,7 @@ exit 0
 EOF
 chmod 0755 "$hooks"/*.d/*
 chown -R root:root "$hooks"
-sed -i "/^\\[kolabd\\]/a hooks_dir = $hooks\\
+sed -i -e "/^hooks_dir = /d" -e "/^\\[kolabd\\]/a hooks_dir = $hooks\\
 hook_timeout = 10\\
 delete_threshold = 0\\
 delete_threshold_percent = 0" "$KD_CONF"
