@@ -13,6 +13,8 @@
 # (by PID) and tears the sandbox down.
 
 KD_SRC=${KD_TOP_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck disable=SC1091
+. "$KD_SRC/tests/lib-proc.sh"
 KD_BUILD=${KD_TOP_BUILDDIR:-$KD_SRC}
 export KD_TOP_BUILDDIR=$KD_BUILD
 KD_KOLABD=$KD_BUILD/kolabd/kolabd
@@ -56,7 +58,7 @@ kd_check() {
 kd_cleanup() {
     local rc=$?
     kd_stop_listener
-    if [ -n "$KD_PID" ] && kill -0 "$KD_PID" 2>/dev/null; then
+    if [ -n "$KD_PID" ] && kd_is_child "$KD_PID"; then
         kill -KILL "$KD_PID" 2>/dev/null
         wait "$KD_PID" 2>/dev/null
     fi
@@ -148,13 +150,13 @@ kd_wait_exit() {
 kd_stop() {
     local limit=${1:-30} pid=$KD_PID
     [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
+    kd_is_child "$pid" && kill -TERM "$pid" 2>/dev/null
     KD_PID=
     if kd_wait_exit "$pid" "$limit"; then
         [ "$KD_EXIT_RC" = 0 ]
         return
     fi
-    kill -KILL "$pid" 2>/dev/null
+    kd_is_child "$pid" && kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     KD_EXIT_RC=timeout
     return 1
@@ -235,7 +237,7 @@ kd_start_listener() {
 
 kd_stop_listener() {
     if [ -n "$KD_LISTEN_PID" ]; then
-        kill -TERM "$KD_LISTEN_PID" 2>/dev/null
+        kd_is_child "$KD_LISTEN_PID" && kill -TERM "$KD_LISTEN_PID" 2>/dev/null
         wait "$KD_LISTEN_PID" 2>/dev/null
         KD_LISTEN_PID=
     fi

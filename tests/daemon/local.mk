@@ -14,6 +14,7 @@ TESTS += \
 	tests/daemon/test-shutdown.sh \
 	tests/daemon/test-hooks.sh
 EXTRA_DIST += \
+	tests/lib-proc.sh \
 	tests/daemon/lib-daemon.sh \
 	tests/daemon/test-notify.sh \
 	tests/daemon/test-config.sh \

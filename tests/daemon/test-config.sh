@@ -128,7 +128,7 @@ reload_broken() {
     sed "$script" "$KD_DIR/good.conf" >"$KD_CONF"
     line=$(line_of "$KD_CONF" "$what")
     kd_mark_log
-    kill -HUP "$KD_PID"
+    kd_is_child "$KD_PID" && kill -HUP "$KD_PID"
     if kd_wait_since 15 \
         "reload failed, keeping the running configuration: $KD_CONF:$line:"; then
         kd_ok "$name-logged-file-line"
@@ -146,7 +146,7 @@ reload_broken() {
         kd_fail "$name-still-provisions" \
             "user reload$n not provisioned: $(kd_status_json) $(cat "$KD_DIR/where.out")"
     fi
-    if kill -0 "$KD_PID" 2>/dev/null; then
+    if kd_is_child "$KD_PID"; then
         kd_ok "$name-still-running"
     else
         kd_fail "$name-still-running" "kolabd exited"
@@ -161,7 +161,7 @@ reload_broken reload-bad-plugin \
 # the good file again: reloads, and kolabd still works
 cp "$KD_DIR/good.conf" "$KD_CONF"
 kd_mark_log
-kill -HUP "$KD_PID"
+kd_is_child "$KD_PID" && kill -HUP "$KD_PID"
 if kd_wait_since 15 'configuration reloaded'; then
     kd_ok "reload-good-again"
 else
@@ -182,7 +182,7 @@ kd_mark_log
 kd_start
 if kd_wait_since 30 'ready'; then
     kd_mark_log
-    kill -HUP "$KD_PID"
+    kd_is_child "$KD_PID" && kill -HUP "$KD_PID"
     if kd_wait_since 15 'configuration reloaded'; then
         kd_ok "reload-root-only-secrets"
     else

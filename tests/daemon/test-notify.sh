@@ -61,7 +61,7 @@ if kd_until 30 kd_notify_has '^READY=1$'; then
 else
     kd_fail "ready-sent" "no READY=1 within 30 s: $(cat "$KD_DIR/notify.out")"
 fi
-if kill -0 "$KD_PID" 2>/dev/null; then
+if kd_is_child "$KD_PID"; then
     kd_ok "running-after-ready"
 else
     kd_fail "running-after-ready" "kolabd exited"
@@ -70,7 +70,7 @@ fi
 # 3. SIGHUP: RELOADING=1 then READY=1 again.
 n_before=$(wc -l <"$KD_DIR/notify.out")
 kd_mark_log
-kill -HUP "$KD_PID"
+kd_is_child "$KD_PID" && kill -HUP "$KD_PID"
 got_reload() {
     tail -n +"$((n_before + 1))" "$KD_DIR/notify.out" | grep -q '^READY=1$'
 }

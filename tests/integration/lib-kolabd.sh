@@ -10,6 +10,8 @@
 # shellcheck shell=bash
 
 KD_WAIT=${KD_WAIT:-60}
+# shellcheck disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/../lib-proc.sh"
 kd_passed=0
 kd_failed=0
 kd_xfailed=0
@@ -34,7 +36,7 @@ kd_init() {
 kd_cleanup() {
     local rc=$? p
     for p in "${kd_pids[@]}"; do
-        kill -TERM "$p" 2>/dev/null && kd_wait_pid "$p"
+        kd_is_child "$p" && kill -TERM "$p" 2>/dev/null && kd_wait_pid "$p"
     done
     # every sandbox of this test (sb, and e.g. a second single-server sb1):
     # their watchdogs give up once the directory is gone
@@ -56,7 +58,7 @@ kd_wait_pid() {
         kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
         sleep 0.1
     done
-    kill -KILL "$p" 2>/dev/null
+    kd_is_child "$p" && kill -KILL "$p" 2>/dev/null
     wait "$p" 2>/dev/null
     return 1
 }
@@ -91,9 +93,14 @@ kd_start() {
 }
 
 kd_stop() {
+    local p keep=()
     [ -n "${kd_pid:-}" ] || return 0
-    kill -TERM "$kd_pid" 2>/dev/null
+    kd_is_child "$kd_pid" && kill -TERM "$kd_pid" 2>/dev/null
     kd_wait_pid "$kd_pid"
+    for p in "${kd_pids[@]}"; do
+        [ "$p" = "$kd_pid" ] || keep+=("$p")
+    done
+    kd_pids=("${keep[@]}")
     kd_pid=
 }
 

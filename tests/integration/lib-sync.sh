@@ -121,7 +121,7 @@ ks_is_tool() {
 # the cleanup never signals a pid that may have been reused.
 ks_stop() {
     local p=$1 rc=0 i
-    kill -TERM "$p" 2>/dev/null || rc=1
+    kd_is_child "$p" && kill -TERM "$p" 2>/dev/null || rc=1
     kd_wait_pid "$p" || rc=1
     for i in "${!kd_pids[@]}"; do
         [ "${kd_pids[$i]}" = "$p" ] && unset "kd_pids[$i]"

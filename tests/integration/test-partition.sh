@@ -59,7 +59,7 @@ ns_made=()
 part_cleanup() {
     local rc=$? p n
     for p in "${kd_pids[@]}"; do
-        kill -TERM "$p" 2>/dev/null && kd_wait_pid "$p"
+        kd_is_child "$p" && kill -TERM "$p" 2>/dev/null && kd_wait_pid "$p"
     done
     if [ -f "$dir/sb/sandbox.env" ]; then
         "$sandbox" down "$dir/sb" >/dev/null 2>&1
